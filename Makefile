@@ -1,0 +1,46 @@
+# Two commands do all the set-up on a fresh machine:  make demo  and  make test.
+PYTHON ?= python3
+VENV ?= .venv
+TEST_VENV ?= .venv-test
+DEMO_DIR ?= .demo
+SAMPLE ?= tests/data/sample
+SAMPLE_TODAY ?= 2026-11-22
+
+.PHONY: demo install test lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e .
+	touch $@
+
+install: $(VENV)/.installed
+
+## demo: install, then import the bundled 12-week sample and show its weekly mileage
+demo: install
+	rm -rf $(DEMO_DIR)
+	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength db upgrade
+	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength runner set --timezone Europe/Berlin
+	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength import $(SAMPLE)
+	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength mileage --today $(SAMPLE_TODAY)
+
+## test: a fresh virtual environment with the project and its dev tools, then the whole suite
+test:
+	rm -rf $(TEST_VENV)
+	$(PYTHON) -m venv $(TEST_VENV)
+	$(TEST_VENV)/bin/pip install --quiet --upgrade pip
+	$(TEST_VENV)/bin/pip install --quiet -e '.[dev]'
+	$(TEST_VENV)/bin/python -m pytest
+
+## lint: ruff and mypy --strict (run after `make test` has built the test environment)
+lint:
+	$(TEST_VENV)/bin/ruff check service integrations tests bench
+	$(TEST_VENV)/bin/ruff format --check service integrations tests bench
+	$(TEST_VENV)/bin/mypy --strict service integrations
+
+bench: install
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	$(VENV)/bin/python bench/fit_import.py
+
+clean:
+	rm -rf $(VENV) $(TEST_VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

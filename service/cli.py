@@ -1,0 +1,160 @@
+"""The runstrength command: thin verbs that parse arguments, call one use case and print."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from integrations.types import Sport
+from service import db as dbmod
+from service import history_view, import_view
+from service.app import Runtime, create_app, runtime
+from service.settings import SettingsError
+from service.usecases.runners import InvalidValue
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXPECTED = (SettingsError, dbmod.SchemaOutdated, InvalidValue, FileNotFoundError)
+
+
+class State:
+    """Lazily built runtime, so --help and usage errors never touch the database."""
+
+    def __init__(self) -> None:
+        self._runtime: Runtime | None = None
+
+    def runtime(self, *, check_schema: bool = True) -> Runtime:
+        if self._runtime is None:
+            self._runtime = runtime(create_app())
+        if check_schema:
+            dbmod.check_schema(self._runtime.db.engine)
+        return self._runtime
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="runstrength")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """runstrength: strength, core and cross-training slotted around your runs."""
+    ctx.obj = State()
+
+
+@cli.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(state: State) -> None:
+    """Create or migrate the database schema to this version."""
+    rt = state.runtime(check_schema=False)
+    before, after = dbmod.upgrade(rt.db.engine)
+    if before == after:
+        click.echo(f"database already at {after}")
+    else:
+        click.echo(f"database migrated from {before or 'empty'} to {after}")
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--sport",
+    type=click.Choice([s.value for s in Sport if s is not Sport.UNKNOWN]),
+    help="Sport for activities whose file does not say (e.g. run for GPX tracks without a type).",
+)
+@click.pass_obj
+def import_(state: State, paths: Sequence[Path], sport: str | None) -> None:
+    """Import FIT, GPX and TCX files (plain or .gz), folders and zip archives."""
+    code = import_view.run(state.runtime(), paths, Sport(sport) if sport else None)
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+@cli.command()
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only from this local date on.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def activities(state: State, since: Any, as_json: bool) -> None:
+    """List stored activities, oldest first."""
+    history_view.activities(state.runtime(), since.date() if since else None, as_json)
+
+
+@cli.command()
+@click.option("--weeks", default=12, show_default=True, type=click.IntRange(1, 520))
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]), help="Pretend today is this date.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def mileage(state: State, weeks: int, today: Any, as_json: bool) -> None:
+    """Weekly running mileage, the 4-week average and the acute:chronic load ratio."""
+    day: date | None = today.date() if today else None
+    history_view.mileage(state.runtime(), weeks, day, as_json)
+
+
+@cli.group()
+def runner() -> None:
+    """Show or change the runner's basics."""
+
+
+@runner.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def runner_show(state: State, as_json: bool) -> None:
+    """Show the runner's time zone, units and week start."""
+    history_view.show_runner(state.runtime(), as_json)
+
+
+@runner.command("set")
+@click.option("--timezone", help="IANA time zone, e.g. Europe/Berlin.")
+@click.option("--units", type=click.Choice(["km", "mi"]))
+@click.option("--week-start", help="First day of the week, e.g. monday.")
+@click.option("--name")
+@click.pass_obj
+def runner_set(state: State, **values: str | None) -> None:
+    """Change the runner's time zone, units, week start or name."""
+    history_view.set_runner(state.runtime(), values)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: exit 0 on success, 1 with a one-line message on a user error, never a trace."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("runstrength: interrupted", err=True)
+        return 130
+    except Exception as exc:
+        click.echo(f"runstrength: {describe_error(exc)}", err=True)
+        return 1
+    return 0
+
+
+def describe_error(exc: Exception) -> str:
+    """One line for the runner; unexpected errors keep their traceback in the debug log only."""
+    if isinstance(exc, click.exceptions.Abort):
+        return "aborted"
+    if isinstance(exc, click.ClickException):
+        return exc.format_message()
+    if isinstance(exc, EXPECTED):
+        return str(exc)
+    if isinstance(exc, SQLAlchemyError):
+        return f"database error: {_first_line(exc)}"
+    logging.getLogger("runstrength").debug("internal error", exc_info=True)
+    return f"internal error: {type(exc).__name__}: {_first_line(exc)}"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

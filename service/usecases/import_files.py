@@ -1,0 +1,242 @@
+"""Import workout files: each file is read, de-duplicated and stored all or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from enum import StrEnum
+
+from integrations.files.sources import Source
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from integrations.errors import BadFile
+from integrations.files import read_file
+from integrations.types import ExternalActivity, Sport
+from service.db import Database
+from service.models import Activity, ImportRecord, Runner
+from service.usecases.runners import local_date_of
+
+log = logging.getLogger(__name__)
+
+SAME_START = timedelta(minutes=2)
+SAME_DISTANCE = 0.03  # relative to the longer of the two
+
+
+class Outcome(StrEnum):
+    IMPORTED = "imported"
+    NOT_RUNNING = "not_running"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class FileResult:
+    """What one file gave: its outcome, counts of new runs/others/duplicates, and a reason."""
+
+    name: str
+    outcome: Outcome
+    runs: int = 0
+    others: int = 0
+    duplicates: int = 0
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """The results of one import, file by file."""
+
+    files: list[FileResult] = field(default_factory=list)
+
+    def total(self, what: str) -> int:
+        """Sum of a FileResult count over all files (runs, others, duplicates)."""
+        return sum(int(getattr(f, what)) for f in self.files)
+
+    @property
+    def rejected(self) -> list[FileResult]:
+        return [f for f in self.files if f.outcome is Outcome.REJECTED]
+
+
+def import_sources(
+    db: Database,
+    runner_id: int,
+    sources: Iterable[Source],
+    *,
+    sport_override: Sport | None = None,
+    on_file: Callable[[Source], None] | None = None,
+) -> ImportReport:
+    """Import every source for the runner; a bad file is reported and the rest go on."""
+    report = ImportReport()
+    for source in sources:
+        report.files.append(_import_one(db, runner_id, source, sport_override))
+        if on_file is not None:
+            on_file(source)
+    return report
+
+
+def _import_one(
+    db: Database, runner_id: int, source: Source, sport_override: Sport | None
+) -> FileResult:
+    data: bytes | None = None
+    try:
+        data = source.read()
+        with db.session() as session:
+            return _store_file(session, runner_id, source.name, data, sport_override)
+    except BadFile as exc:
+        reason = str(exc)
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:  # a reader bug must not stop the other files
+        log.exception("unexpected error reading %s", source.name)
+        reason = f"could not be read ({type(exc).__name__})"
+    digest = hashlib.sha256(data).hexdigest() if data is not None else None
+    with db.session() as session:
+        _record_rejection(session, runner_id, source.name, digest, reason)
+    return FileResult(source.name, Outcome.REJECTED, detail=reason)
+
+
+def _store_file(
+    session: Session, runner_id: int, name: str, data: bytes, sport_override: Sport | None
+) -> FileResult:
+    parsed = read_file(data, name)
+    seen = session.scalars(
+        select(ImportRecord.id).where(
+            ImportRecord.runner_id == runner_id,
+            ImportRecord.sha256 == parsed.sha256,
+            ImportRecord.status != Outcome.REJECTED.value,
+        )
+    ).first()
+    if seen is not None:
+        return FileResult(
+            name, Outcome.DUPLICATE, duplicates=len(parsed.activities), detail="already imported"
+        )
+    runner = session.get_one(Runner, runner_id)
+    record = ImportRecord(
+        runner_id=runner_id, file_name=name, sha256=parsed.sha256, status="", detail=""
+    )
+    session.add(record)
+    session.flush()
+    runs = others = duplicates = 0
+    for found in parsed.activities:
+        activity = found
+        if sport_override is not None and found.sport is Sport.UNKNOWN:
+            activity = replace(found, sport=sport_override)
+        if _merge_duplicate(session, runner, activity):
+            duplicates += 1
+            continue
+        session.add(_new_activity(runner, record.id, name, activity))
+        session.flush()
+        runs, others = (runs + 1, others) if activity.sport.is_run else (runs, others + 1)
+    outcome = _outcome(runs, others)
+    record.status, record.activity_count = outcome.value, runs + others
+    record.detail = _describe(runs, others, duplicates)
+    return FileResult(name, outcome, runs, others, duplicates, record.detail)
+
+
+def _outcome(runs: int, others: int) -> Outcome:
+    if runs:
+        return Outcome.IMPORTED
+    return Outcome.NOT_RUNNING if others else Outcome.DUPLICATE
+
+
+def _describe(runs: int, others: int, duplicates: int) -> str:
+    parts = [
+        f"{runs} run(s)" if runs else "",
+        f"{others} other" if others else "",
+        f"{duplicates} already stored" if duplicates else "",
+    ]
+    return ", ".join(p for p in parts if p)
+
+
+def family(sport: Sport) -> str:
+    """Sports that can be the same activity under two labels share a family."""
+    return "run" if sport.is_run else sport.value
+
+
+def fingerprint(activity: ExternalActivity) -> str:
+    """Coarse identity shared by the same activity from any source: family, start minute, 100 m."""
+    minute = activity.start_utc.strftime("%Y%m%dT%H%M")
+    return f"{family(activity.sport)}|{minute}|{round(activity.distance_m / 100)}"
+
+
+def _merge_duplicate(session: Session, runner: Runner, new: ExternalActivity) -> bool:
+    """Find the stored twin of ``new``; fill in what it lacked (sport, offset). True if found."""
+    candidates = session.scalars(
+        select(Activity).where(
+            Activity.runner_id == runner.id,
+            Activity.start_utc.between(new.start_utc - SAME_START, new.start_utc + SAME_START),
+        )
+    )
+    for old in candidates:
+        if (old.source, old.source_id) != (new.source, new.source_id) and not _same_activity(
+            old, new
+        ):
+            continue
+        if old.sport == Sport.UNKNOWN.value and new.sport is not Sport.UNKNOWN:
+            old.sport, old.source_sport = new.sport.value, new.source_sport
+        if old.utc_offset_s is None and new.utc_offset_s is not None:
+            old.utc_offset_s = new.utc_offset_s
+            old.local_date = local_date_of(old.start_utc, new.utc_offset_s, runner.timezone)
+        return True
+    return False
+
+
+def _same_activity(old: Activity, new: ExternalActivity) -> bool:
+    longer = max(old.distance_m, new.distance_m)
+    if abs(old.distance_m - new.distance_m) > SAME_DISTANCE * longer:
+        return False
+    sports = {old.sport, new.sport.value}
+    return Sport.UNKNOWN.value in sports or family(Sport(old.sport)) == family(new.sport)
+
+
+def _new_activity(
+    runner: Runner, import_id: int | None, origin: str, a: ExternalActivity
+) -> Activity:
+    return Activity(
+        runner_id=runner.id,
+        import_id=import_id,
+        source=a.source,
+        source_id=a.source_id,
+        origin=origin,
+        sport=a.sport.value,
+        source_sport=a.source_sport,
+        name=a.name,
+        start_utc=a.start_utc,
+        utc_offset_s=a.utc_offset_s,
+        local_date=local_date_of(a.start_utc, a.utc_offset_s, runner.timezone),
+        distance_m=a.distance_m,
+        moving_s=a.moving_s,
+        elapsed_s=a.elapsed_s,
+        elevation_gain_m=a.elevation_gain_m,
+        is_race=a.is_race,
+        is_workout=a.is_workout,
+        fingerprint=fingerprint(a),
+    )
+
+
+def _record_rejection(
+    session: Session, runner_id: int, name: str, digest: str | None, reason: str
+) -> None:
+    """Keep one rejection row per file, so re-running an import adds nothing."""
+    query = select(ImportRecord).where(
+        ImportRecord.runner_id == runner_id, ImportRecord.status == Outcome.REJECTED.value
+    )
+    if digest is None:
+        query = query.where(ImportRecord.sha256.is_(None), ImportRecord.file_name == name)
+    else:
+        query = query.where(ImportRecord.sha256 == digest)
+    record = session.scalars(query.limit(1)).first()
+    if record is None:
+        record = ImportRecord(
+            runner_id=runner_id,
+            file_name=name,
+            sha256=digest,
+            status=Outcome.REJECTED.value,
+            activity_count=0,
+        )
+        session.add(record)
+    record.detail = reason

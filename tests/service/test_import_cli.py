@@ -1,0 +1,139 @@
+"""End to end through the real `runstrength` entry point, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import Cli
+
+FR630 = "fit/run_runalyze_FR630-with-lth.fit"
+NACHTLAUF = "gpx/run_strava-export_Nachtlauf.gpx"
+STANDARD_TCX = "tcx/run_runalyze_Standard.tcx"
+
+
+def _json(cli: Cli, *args: str) -> Any:
+    result = cli(*args, "--json")
+    assert result.code == 0, result.err
+    return json.loads(result.out)
+
+
+@pytest.fixture
+def migrated(cli: Cli) -> Cli:
+    assert cli("db", "upgrade").code == 0
+    return cli
+
+
+def test_commands_refuse_a_database_that_was_never_upgraded(cli: Cli) -> None:
+    result = cli("activities")
+    assert result.code == 1
+    assert "runstrength db upgrade" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_importing_the_real_device_files_stores_every_activity_with_its_sport(
+    migrated: Cli, real_data: Path
+) -> None:
+    result = migrated("import", str(real_data))
+    assert result.code == 0, result.err
+    sports = sorted(a["sport"] for a in _json(migrated, "activities")["activities"])
+    # FR630, runPower and the truncated FIT, the Garmin GPX and the TCX run; the Strava GPX
+    # says no sport; a FIT ride, a FIT pool swim and a TCX ride.
+    assert sports == ["ride", "ride", "run", "run", "run", "run", "run", "swim", "unknown"]
+
+
+def test_running_an_import_again_changes_nothing(migrated: Cli, real_data: Path) -> None:
+    migrated("import", str(real_data))
+    before = _json(migrated, "activities")
+    again = migrated("import", str(real_data))
+    assert again.code == 0
+    assert "0 run(s) imported" in again.out
+    assert _json(migrated, "activities") == before
+
+
+def test_the_same_run_plain_gzipped_and_zipped_is_stored_once(
+    migrated: Cli, real_data: Path, tmp_path: Path
+) -> None:
+    source = real_data / FR630
+    shutil.copy(source, tmp_path / "a.fit")
+    (tmp_path / "b.fit.gz").write_bytes(gzip.compress(source.read_bytes()))
+    with zipfile.ZipFile(tmp_path / "c.zip", "w") as archive:
+        archive.write(source, "export/activities/c.fit")
+    assert migrated("import", str(tmp_path)).code == 0
+    assert len(_json(migrated, "activities")["activities"]) == 1
+
+
+def test_a_track_without_a_sport_counts_only_when_the_runner_says_it_was_a_run(
+    migrated: Cli, real_data: Path
+) -> None:
+    migrated("import", str(real_data / NACHTLAUF))
+    assert _json(migrated, "activities")["activities"][0]["sport"] == "unknown"
+    week = _json(migrated, "mileage", "--today", "2015-12-01", "--weeks", "1")["weeks"][0]
+    assert week["runs"] == 0
+
+
+def test_the_sport_option_marks_unlabelled_tracks_as_runs(migrated: Cli, real_data: Path) -> None:
+    migrated("import", "--sport", "run", str(real_data / NACHTLAUF))
+    week = _json(migrated, "mileage", "--today", "2015-12-01", "--weeks", "1")["weeks"][0]
+    assert week["runs"] == 1
+    assert week["distance_km"] == pytest.approx(3.69532, rel=0.005)
+
+
+def test_a_corrupt_file_is_rejected_by_name_while_the_others_import(
+    migrated: Cli, real_data: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "broken.fit").write_bytes(b"\x0e\x10" + b"garbage" * 10)
+    shutil.copy(real_data / STANDARD_TCX, tmp_path / "long.tcx")
+    result = migrated("import", str(tmp_path))
+    assert result.code == 2
+    assert "broken.fit" in result.err
+    assert "Traceback" not in result.err
+    assert [a["sport"] for a in _json(migrated, "activities")["activities"]] == ["run"]
+
+
+def test_a_missing_path_is_a_usage_error(migrated: Cli, tmp_path: Path) -> None:
+    result = migrated("import", str(tmp_path / "nope.fit"))
+    assert result.code == 1
+    assert "nope.fit" in result.err
+
+
+def test_an_unknown_time_zone_is_refused_in_one_line(migrated: Cli) -> None:
+    result = migrated("runner", "set", "--timezone", "Mars/Olympus")
+    assert result.code == 1
+    assert result.err.strip().count("\n") == 0
+    assert "Mars/Olympus" in result.err
+
+
+def test_changing_the_time_zone_redates_runs_whose_file_gave_no_offset(
+    migrated: Cli, real_data: Path
+) -> None:
+    migrated("import", "--sport", "run", str(real_data / NACHTLAUF))  # 2015-12-01 20:11 UTC
+    assert _json(migrated, "activities")["activities"][0]["start"].startswith("2015-12-01T21:11")
+    assert migrated("runner", "set", "--timezone", "Pacific/Kiritimati").code == 0  # UTC+14
+    moved = _json(migrated, "activities")["activities"][0]
+    assert moved["start"].startswith("2015-12-02T10:11")
+    week = _json(migrated, "mileage", "--today", "2015-12-02", "--weeks", "1")["weeks"][0]
+    assert week["runs"] == 1
+
+
+def test_mileage_adds_up_to_the_runs_stored(migrated: Cli, real_data: Path) -> None:
+    migrated("import", str(real_data / STANDARD_TCX), str(real_data / FR630))
+    weeks = _json(migrated, "mileage", "--today", "2015-12-31", "--weeks", "520")["weeks"]
+    runs = [a for a in _json(migrated, "activities")["activities"] if a["sport"] == "run"]
+    assert sum(w["runs"] for w in weeks) == len(runs) == 2
+    total_km = sum(w["distance_km"] for w in weeks)
+    assert total_km == pytest.approx(sum(a["distance_m"] for a in runs) / 1000, abs=0.01)
+    assert total_km == pytest.approx((22224.30 + 2029.94) / 1000, rel=0.005)
+
+
+def test_miles_are_shown_when_the_runner_prefers_them(migrated: Cli, real_data: Path) -> None:
+    migrated("import", str(real_data / STANDARD_TCX))
+    migrated("runner", "set", "--units", "mi")
+    table = migrated("mileage", "--today", "2011-07-10", "--weeks", "1").out
+    assert "13.81 mi" in table
