@@ -125,7 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: exit 0 on success, 1 with a one-line message on a user error, never a trace."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+        # Without standalone mode click returns a command's Exit code instead of raising it.
+        code = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except KeyboardInterrupt:
@@ -134,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         click.echo(f"runstrength: {describe_error(exc)}", err=True)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 def describe_error(exc: Exception) -> str:

@@ -91,7 +91,8 @@ def _import_one(
     except SQLAlchemyError:
         raise
     except Exception as exc:  # a reader bug must not stop the other files
-        log.exception("unexpected error reading %s", source.name)
+        log.warning("unexpected error reading %s: %r", source.name, exc)
+        log.debug("details", exc_info=True)
         reason = f"could not be read ({type(exc).__name__})"
     digest = hashlib.sha256(data).hexdigest() if data is not None else None
     with db.session() as session:

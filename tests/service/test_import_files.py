@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from integrations.files.sources import Walk
 from sqlalchemy import func, select
 
 from integrations.files import read_file
-from integrations.files.sources import Walk
 from integrations.types import Sport
 from service import db as dbmod
 from service.app import Runtime, create_app, runtime
