@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 TEST_VENV ?= .venv-test
 DEMO_DIR ?= .demo
-SAMPLE ?= tests/data/sample
+SAMPLE ?= tests/data/sample/activities
 SAMPLE_TODAY ?= 2026-11-22
 
 .PHONY: demo install test lint bench clean
@@ -24,15 +24,16 @@ demo: install
 	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength import $(SAMPLE)
 	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength mileage --today $(SAMPLE_TODAY)
 
-## test: a fresh virtual environment with the project and its dev tools, then the whole suite
+## test: a fresh virtual environment with the project and its dev tools, lint, then the suite
 test:
 	rm -rf $(TEST_VENV)
 	$(PYTHON) -m venv $(TEST_VENV)
 	$(TEST_VENV)/bin/pip install --quiet --upgrade pip
 	$(TEST_VENV)/bin/pip install --quiet -e '.[dev]'
+	$(MAKE) lint
 	$(TEST_VENV)/bin/python -m pytest
 
-## lint: ruff and mypy --strict (run after `make test` has built the test environment)
+## lint: ruff and mypy --strict, in the environment `make test` built
 lint:
 	$(TEST_VENV)/bin/ruff check service integrations tests bench
 	$(TEST_VENV)/bin/ruff format --check service integrations tests bench

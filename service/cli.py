@@ -116,7 +116,7 @@ def runner_show(state: State, as_json: bool) -> None:
 @click.option("--week-start", help="First day of the week, e.g. monday.")
 @click.option("--name")
 @click.pass_obj
-def runner_set(state: State, **values: str | None) -> None:
+def runner_set(state: State, /, **values: str | None) -> None:
     """Change the runner's time zone, units, week start or name."""
     history_view.set_runner(state.runtime(), values)
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import click
-from integrations.files.sources import Source, Walk
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
+from integrations.files.sources import Source, Walk
 from integrations.types import Sport
 from service.app import Runtime
 from service.usecases.import_files import ImportReport, import_sources

@@ -85,4 +85,3 @@ def read_file(data: bytes, name: str) -> ParsedFile:
         replace(a, source=fmt, source_id=f"{digest[:32]}#{i}") for i, a in enumerate(activities)
     ]
     return ParsedFile(sha256=digest, format=fmt, activities=keyed)
-

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
 
-from integrations.files.sources import Source
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from integrations.errors import BadFile
 from integrations.files import read_file
+from integrations.files.sources import Source
 from integrations.types import ExternalActivity, Sport
 from service.db import Database
 from service.models import Activity, ImportRecord, Runner

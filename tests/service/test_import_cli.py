@@ -137,3 +137,26 @@ def test_miles_are_shown_when_the_runner_prefers_them(migrated: Cli, real_data: 
     migrated("runner", "set", "--units", "mi")
     table = migrated("mileage", "--today", "2011-07-10", "--weeks", "1").out
     assert "13.81 mi" in table
+
+
+def test_the_bundled_sample_gives_the_weekly_mileage_it_was_generated_with(
+    migrated: Cli, data_dir: Path
+) -> None:
+    sample = data_dir / "sample"
+    expected = json.loads((sample / "expected.json").read_text(encoding="utf-8"))
+    migrated("runner", "set", "--timezone", expected["timezone"])
+    result = migrated("import", str(sample / "activities"))
+    assert result.code == 0, result.err
+    report = _json(migrated, "mileage", "--today", "2026-11-22", "--weeks", "12")
+    got = [(w["week_start"], w["runs"], w["distance_km"], w["longest_km"]) for w in report["weeks"]]
+    want = [(w["week_start"], w["runs"], w["run_km"], w["long_run_km"]) for w in expected["weeks"]]
+    assert [g[:2] for g in got] == [w[:2] for w in want]
+    for (_, _, km, longest), (_, _, want_km, want_longest) in zip(got, want, strict=True):
+        assert km == pytest.approx(want_km, abs=0.01)
+        assert longest == pytest.approx(want_longest, abs=0.01)
+    last_four = [w["run_km"] for w in expected["weeks"][-5:-1]]
+    assert report["avg4_km"] == pytest.approx(sum(last_four) / 4, abs=0.01)
+    stored = _json(migrated, "activities")["activities"]
+    assert len(stored) == len(expected["activities"])
+    starts = sorted(a["start"][:19] for a in stored)
+    assert starts == sorted(a["start_local"][:19] for a in expected["activities"])

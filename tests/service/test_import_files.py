@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from integrations.files.sources import Walk
 from sqlalchemy import func, select
 
 from integrations.files import read_file
+from integrations.files.sources import Walk
 from integrations.types import Sport
 from service import db as dbmod
 from service.app import Runtime, create_app, runtime
@@ -67,12 +67,11 @@ def test_a_ride_at_the_same_time_as_a_run_is_not_a_duplicate(rt: Runtime, real_d
         session.add(import_files._new_activity(runner, None, "a", replace(run, sport=Sport.RUN)))
         session.flush()
         assert not import_files._merge_duplicate(session, runner, ride)
-        assert import_files._merge_duplicate(
-            session, runner, replace(run, distance_m=run.distance_m * 1.02)
-        )
-        assert not import_files._merge_duplicate(
-            session, runner, replace(run, distance_m=run.distance_m * 1.04)
-        )
+        twin = replace(run, source="fit", source_id="twin#0")
+        longer = replace(twin, distance_m=run.distance_m * 1.02)
+        assert import_files._merge_duplicate(session, runner, longer)
+        too_long = replace(twin, distance_m=run.distance_m * 1.04)
+        assert not import_files._merge_duplicate(session, runner, too_long)
 
 
 def test_a_file_is_stored_all_or_nothing(
