@@ -7,7 +7,8 @@ whole file with fitdecode and must give identical results. Both feed the same ra
 - distance: session total_distance; without it, the larger of the sum of the session's laps
   (laps starting within the session) and the last record distance within the session's time
   span [start_time, start_time + total_elapsed_time];
-- no session message (a cut file): one session derived from its laps, records and file_id;
+- cut files: what precedes the cut counts (a message running past the last byte ends the
+  walk); without a session message, one session is derived from its laps, records and file_id;
 - utc_offset_s: activity.local_timestamp - activity.timestamp, when both are there;
 - CRC: a bad CRC alone never rejects a file whose messages decode: the messages carry their own
   structure and a damaged byte almost always breaks the walk; the CRC is computed only to
