@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from integrations.files import fit_scan
 from integrations.files.fit import read, read_reference
 from integrations.types import ExternalActivity
 
@@ -80,12 +81,7 @@ def _message(local: int, *values: int) -> bytes:
 
 def _crc_table2() -> list[int]:
     """CRC-16/ARC advanced by two bytes at once: crc = table[crc ^ word] (see fit_scan.crc16)."""
-    one = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-        one.append(crc)
+    one = fit_scan.CRC_TABLE
     step = [(v >> 8) ^ one[v & 0xFF] for v in range(65536)]
     return [step[step[v]] for v in range(65536)]
 

@@ -285,14 +285,14 @@ def _crc_table() -> tuple[int, ...]:
     return tuple(table)
 
 
-_CRC_TABLE = _crc_table()
+CRC_TABLE = _crc_table()
 
 
 def crc16(data: bytes) -> int:
     """FIT CRC of ``data``; pure Python (~10 ms per 100 KB), so only used to explain failures."""
     crc = 0
     for byte in data:
-        crc = (crc >> 8) ^ _CRC_TABLE[(crc ^ byte) & 0xFF]
+        crc = (crc >> 8) ^ CRC_TABLE[(crc ^ byte) & 0xFF]
     return crc
 
 
