@@ -160,3 +160,41 @@ def test_the_bundled_sample_gives_the_weekly_mileage_it_was_generated_with(
     assert len(stored) == len(expected["activities"])
     starts = sorted(a["start"][:19] for a in stored)
     assert starts == sorted(a["start_local"][:19] for a in expected["activities"])
+
+
+def test_one_run_exported_as_gpx_tcx_and_gzip_and_inside_an_archive_is_stored_once(
+    migrated: Cli, data_dir: Path
+) -> None:
+    result = migrated(
+        "import",
+        str(data_dir / "gpx" / "dup_morning_run.gpx"),
+        str(data_dir / "tcx" / "dup_morning_run.tcx"),
+        str(data_dir / "archives" / "dup_morning_run.gpx.gz"),
+        str(data_dir / "archives" / "mixed_export.zip"),
+    )
+    assert result.code == 0, result.err
+    morning = [
+        a for a in _json(migrated, "activities")["activities"] if "dup_morning" in a["origin"]
+    ]
+    assert len(morning) == 1
+    assert "duplicate" in result.out
+
+
+def test_every_kind_of_bad_file_is_rejected_with_its_own_reason(
+    migrated: Cli, data_dir: Path
+) -> None:
+    bad = [
+        data_dir / "fit" / "empty.fit",
+        data_dir / "fit" / "not_a_fit_file.fit",
+        data_dir / "fit" / "monitoring.fit",
+        data_dir / "gpx" / "bad_truncated.gpx",
+        data_dir / "gpx" / "bad_not_gpx.gpx",
+        data_dir / "archives" / "bad_corrupt.zip",
+    ]
+    result = migrated("import", *map(str, bad), str(data_dir / "fit" / "run.fit"))
+    assert result.code == 2
+    lines = [line for line in result.err.splitlines() if line.startswith("rejected: ")]
+    assert len(lines) == len(bad)
+    assert len({line.split(": ", 2)[2] for line in lines}) == len(bad)  # each says why
+    assert "monitoring" in result.err
+    assert len(_json(migrated, "activities")["activities"]) == 1
