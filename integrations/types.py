@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -51,3 +51,44 @@ class ExternalActivity:
     is_workout: bool = False
     name: str | None = None
     source_sport: str | None = None
+
+
+class RunKind(StrEnum):
+    """What a day's running is, as the planner sees it."""
+
+    NONE = "none"
+    EASY = "easy"
+    HARD = "hard"
+    LONG = "long"
+    RACE = "race"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRun:
+    """A run the runner's platform calendar says is coming (local date; start when known)."""
+
+    day: date
+    kind: RunKind
+    distance_m: float = 0.0
+    start_local: datetime | None = None
+    duration_s: float | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEvent:
+    """One timed event as every calendar integration publishes it.
+
+    ``start``/``end`` are aware datetimes; ``revised`` is the last real change (DTSTAMP and
+    LAST-MODIFIED), ``sequence`` counts visible changes.
+    """
+
+    uid: str
+    start: datetime
+    end: datetime
+    summary: str
+    description: str
+    categories: tuple[str, ...]
+    revised: datetime
+    sequence: int = 0
+    url: str | None = None
