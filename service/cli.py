@@ -14,13 +14,23 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from integrations.types import Sport
 from service import db as dbmod
-from service import history_view, import_view
+from service import history_view, import_view, plan_view
 from service.app import Runtime, create_app, runtime
+from service.planning.model import OverrideAction
+from service.preferences import PreferencesError
 from service.settings import SettingsError
+from service.usecases.overrides import UnknownSession
 from service.usecases.runners import InvalidValue
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXPECTED = (SettingsError, dbmod.SchemaOutdated, InvalidValue, FileNotFoundError)
+EXPECTED = (
+    SettingsError,
+    dbmod.SchemaOutdated,
+    InvalidValue,
+    PreferencesError,
+    UnknownSession,
+    FileNotFoundError,
+)
 
 
 class State:
@@ -115,10 +125,102 @@ def runner_show(state: State, as_json: bool) -> None:
 @click.option("--units", type=click.Choice(["km", "mi"]))
 @click.option("--week-start", help="First day of the week, e.g. monday.")
 @click.option("--name")
+@click.option(
+    "--prefs",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Preferences TOML (equipment, availability, race, ...) to keep.",
+)
 @click.pass_obj
-def runner_set(state: State, /, **values: str | None) -> None:
-    """Change the runner's time zone, units, week start or name."""
+def runner_set(state: State, /, prefs: Path | None, **values: str | None) -> None:
+    """Change the runner's time zone, units, week start, name or preferences."""
+    if prefs is not None:
+        plan_view.store_prefs(state.runtime(), prefs)
     history_view.set_runner(state.runtime(), values)
+
+
+DATE = click.DateTime(["%Y-%m-%d"])
+
+
+@cli.command()
+@click.option("--start", type=DATE, help="First week to plan (snaps to your week start).")
+@click.option("--weeks", default=1, show_default=True, type=click.IntRange(1, 52))
+@click.option("--json", "fmt", flag_value="json", help="Print the plan as JSON.")
+@click.option("--ics", "fmt", flag_value="ics", help="Print the sessions as iCalendar.")
+@click.option(
+    "--from",
+    "sources",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="Plan straight from these workout files/folders/zips, without the database.",
+)
+@click.option(
+    "--prefs",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Preferences TOML (with --from).",
+)
+@click.option("--today", type=DATE, help="Pretend today is this date.")
+@click.pass_obj
+def plan(
+    state: State,
+    /,
+    *,
+    start: Any,
+    weeks: int,
+    fmt: str | None,
+    sources: tuple[Path, ...],
+    prefs: Path | None,
+    today: Any,
+) -> None:
+    """Plan strength, core and cross-training sessions around your runs (default: this week)."""
+    first = start.date() if start else None
+    day = today.date() if today else None
+    if sources:
+        built, revised = plan_view.stateless_plan(sources, prefs, day, first, weeks)
+    elif prefs is not None:
+        raise click.UsageError(
+            "--prefs goes with --from; to keep preferences use `runstrength runner set --prefs`"
+        )
+    else:
+        built, revised = plan_view.stored_plan(state.runtime(), day, first, weeks)
+    plan_view.print_plan(built, fmt, revised)
+
+
+@cli.group()
+def session() -> None:
+    """Move, skip, lock or restore one planned session (by its uid)."""
+
+
+@session.command("move")
+@click.argument("uid")
+@click.option("--to", "slot", required=True, help="Local start, e.g. '2026-11-26 18:30'.")
+@click.pass_obj
+def session_move(state: State, uid: str, slot: str) -> None:
+    """Put a session at another time; rebuilds keep it there."""
+    plan_view.override(state.runtime(), uid, OverrideAction.MOVE, slot)
+
+
+@session.command("skip")
+@click.argument("uid")
+@click.pass_obj
+def session_skip(state: State, uid: str) -> None:
+    """Drop a session from the plan."""
+    plan_view.override(state.runtime(), uid, OverrideAction.SKIP, None)
+
+
+@session.command("lock")
+@click.argument("uid")
+@click.pass_obj
+def session_lock(state: State, uid: str) -> None:
+    """Keep a session where it is now, whatever later rebuilds find."""
+    plan_view.override(state.runtime(), uid, OverrideAction.LOCK, None)
+
+
+@session.command("restore")
+@click.argument("uid")
+@click.pass_obj
+def session_restore(state: State, uid: str) -> None:
+    """Undo a move, skip or lock: the planner places the session again."""
+    plan_view.override(state.runtime(), uid, None, None)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,7 @@ import click
 from service.app import Runtime
 from service.models import Activity, Runner
 from service.planning.picture import M_PER_KM, M_PER_MI
+from service.preferences import WEEKDAYS
 from service.usecases.history import (
     MileageReport,
     list_activities,
@@ -18,7 +19,7 @@ from service.usecases.history import (
     mileage_report,
     today_for,
 )
-from service.usecases.runners import WEEKDAYS, RunnerChange, default_runner, update_runner
+from service.usecases.runners import RunnerChange, default_runner, update_runner
 
 
 def _echo_json(payload: Any) -> None:

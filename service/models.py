@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -56,6 +57,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def new_plan_key() -> str:
+    """128 random bits, hex."""
+    return secrets.token_hex(16)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
@@ -71,6 +77,8 @@ class Runner(Base):
     units: Mapped[str] = mapped_column(String(2), default="km")
     week_start: Mapped[int] = mapped_column(Integer, default=0)  # 0 = Monday ... 6 = Sunday
     preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Opaque key that session uids derive from, so uids carry nothing about the runner.
+    plan_key: Mapped[str] = mapped_column(String(32), default=new_plan_key)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     activities: Mapped[list[Activity]] = relationship(
@@ -127,3 +135,17 @@ class Activity(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     runner: Mapped[Runner] = relationship(back_populates="activities")
+
+
+class SessionOverride(Base):
+    """A runner's decision about one planned session: moved or locked to a start, or skipped."""
+
+    __tablename__ = "session_overrides"
+    __table_args__ = (UniqueConstraint("runner_id", "uid", name="uq_session_overrides_uid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(ForeignKey("runners.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(8))  # move | skip | lock
+    start_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -7,14 +7,15 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import pytest
-from flask import Flask
 
-from service import db as dbmod
-from service.app import Runtime, create_app, runtime
-from service.cli import main
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from service.app import Runtime
 
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data"
@@ -72,6 +73,9 @@ def overrides(database_url: str, tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def app(overrides: dict[str, str]) -> Iterator[Flask]:
     """The application on a migrated database."""
+    from service import db as dbmod
+    from service.app import create_app, runtime
+
     application = create_app(overrides)
     dbmod.upgrade(runtime(application).db.engine)
     yield application
@@ -80,6 +84,8 @@ def app(overrides: dict[str, str]) -> Iterator[Flask]:
 
 @pytest.fixture
 def rt(app: Flask) -> Runtime:
+    from service.app import runtime
+
     return runtime(app)
 
 
@@ -97,6 +103,8 @@ class Cli:
         self._capsys = capsys
 
     def __call__(self, *args: str) -> CliResult:
+        from service.cli import main
+
         self._capsys.readouterr()
         code = main(list(args))
         captured = self._capsys.readouterr()

@@ -29,8 +29,8 @@ __all__ = [
     "SessionKind",
     "Skipped",
     "TimeOfDay",
-    "Window",
     "WeekPlan",
+    "Window",
 ]
 
 
@@ -172,7 +172,7 @@ class Session:
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    """A session the week should have held but that no slot allowed, and the rule that stopped it."""
+    """A session the week should have held but no slot allowed, with the rule that stopped it."""
 
     kind: SessionKind
     rule: str  # e.g. "rule-2-day-before-long-run", "taper", "runner-skipped"

@@ -6,8 +6,9 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -173,9 +174,8 @@ def _merge_duplicate(session: Session, runner: Runner, new: ExternalActivity) ->
         )
     )
     for old in candidates:
-        if (old.source, old.source_id) != (new.source, new.source_id) and not _same_activity(
-            old, new
-        ):
+        same_record = (old.source, old.source_id) == (new.source, new.source_id)
+        if not same_record and not is_same_activity(old, new):
             continue
         if old.sport == Sport.UNKNOWN.value and new.sport is not Sport.UNKNOWN:
             old.sport, old.source_sport = new.sport.value, new.source_sport
@@ -186,12 +186,25 @@ def _merge_duplicate(session: Session, runner: Runner, new: ExternalActivity) ->
     return False
 
 
-def _same_activity(old: Activity, new: ExternalActivity) -> bool:
-    longer = max(old.distance_m, new.distance_m)
-    if abs(old.distance_m - new.distance_m) > SAME_DISTANCE * longer:
+class Recorded(Protocol):
+    """What twin detection looks at, stored (Activity) or just read (ExternalActivity)."""
+
+    @property
+    def start_utc(self) -> datetime: ...
+    @property
+    def distance_m(self) -> float: ...
+    @property
+    def sport(self) -> str: ...
+
+
+def is_same_activity(a: Recorded, b: Recorded) -> bool:
+    """Two records of one activity: starts within 2 min, distances within 3%, sports compatible."""
+    if abs(a.start_utc - b.start_utc) > SAME_START:
         return False
-    sports = {old.sport, new.sport.value}
-    return Sport.UNKNOWN.value in sports or family(Sport(old.sport)) == family(new.sport)
+    if abs(a.distance_m - b.distance_m) > SAME_DISTANCE * max(a.distance_m, b.distance_m):
+        return False
+    sports = {Sport(a.sport), Sport(b.sport)}
+    return Sport.UNKNOWN in sports or len({family(s) for s in sports}) == 1
 
 
 def _new_activity(

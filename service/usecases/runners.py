@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.models import Activity, Runner
+from service.planning.model import Preferences
+from service.preferences import WEEKDAYS, preferences_to_mapping
 
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 UNITS = ("km", "mi")
 
 
@@ -97,3 +98,17 @@ def _redate_activities(session: Session, runner: Runner) -> None:
     )
     for activity in rows:
         activity.local_date = local_date_of(activity.start_utc, None, runner.timezone)
+
+
+def store_preferences(session: Session, runner: Runner, prefs: Preferences) -> Runner:
+    """Keep new preferences: zone, units and week start in their columns, the rest as JSON."""
+    change = RunnerChange(
+        timezone=prefs.timezone, units=prefs.units, week_start=WEEKDAYS[prefs.week_start]
+    )
+    update_runner(session, runner, change)
+    stored = preferences_to_mapping(prefs)
+    for key in ("timezone", "units", "week_start"):
+        stored.pop(key)
+    runner.preferences = stored
+    session.flush()
+    return runner

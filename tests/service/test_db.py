@@ -74,3 +74,25 @@ def test_deleting_a_runner_deletes_their_activities(app: Flask) -> None:
         session.delete(session.query(Runner).one())
     with rt.db.session() as session:
         assert session.query(Activity).count() == 0
+
+
+def test_upgrading_an_existing_install_gives_its_runners_a_plan_key(
+    overrides: dict[str, str],
+) -> None:
+    from alembic import command
+
+    engine = runtime(create_app(overrides)).db.engine
+    command.upgrade(dbmod.alembic_config(engine), "0001")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO runners (name, timezone, units, week_start, preferences, created_at)"
+                " VALUES ('', 'UTC', 'km', 0, '{}', CURRENT_TIMESTAMP)"
+            )
+        )
+    dbmod.upgrade(engine)
+    with engine.connect() as connection:
+        keys = connection.execute(text("SELECT plan_key FROM runners")).scalars().all()
+    assert len(keys) == 1
+    assert len(keys[0]) == 32
+    engine.dispose()

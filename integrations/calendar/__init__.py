@@ -1,0 +1,1 @@
+"""Calendar integrations: our CalendarEvents out to iCal feeds and other calendars."""
