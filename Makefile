@@ -4,7 +4,9 @@ VENV ?= .venv
 TEST_VENV ?= .venv-test
 DEMO_DIR ?= .demo
 SAMPLE ?= tests/data/sample/activities
+SAMPLE_PREFS ?= tests/data/prefs/berlin_evenings.toml
 SAMPLE_TODAY ?= 2026-11-22
+SAMPLE_NEXT_WEEK ?= 2026-11-23
 
 .PHONY: demo install test lint bench clean
 
@@ -16,13 +18,14 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-## demo: install, then import the bundled 12-week sample and show its weekly mileage
+## demo: install, import the bundled 12-week sample, show its mileage and next week's plan
 demo: install
 	rm -rf $(DEMO_DIR)
 	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength db upgrade
-	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength runner set --timezone Europe/Berlin
+	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength runner set --prefs $(SAMPLE_PREFS)
 	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength import $(SAMPLE)
 	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength mileage --today $(SAMPLE_TODAY)
+	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength plan --today $(SAMPLE_TODAY) --start $(SAMPLE_NEXT_WEEK)
 
 ## test: a fresh virtual environment with the project and its dev tools, lint, then the suite
 test:
@@ -42,6 +45,7 @@ lint:
 bench: install
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 	$(VENV)/bin/python bench/fit_import.py
+	$(VENV)/bin/python bench/planning.py
 
 clean:
 	rm -rf $(VENV) $(TEST_VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
