@@ -156,10 +156,9 @@ def _week(
     """Place one week and assemble its plan (the load ratio is filled in by the caller)."""
     ws = days[0].day
     prefs = ctx.request.prefs
-    wants, pinned, skipped, contents = _split(ctx, ws, spec.demands, spec.set_drop)
-    for cut in spec.cuts:
-        uid = session_uid(ctx.request.runner_key, ws, cut.kind, cut.ordinal)
-        skipped.append(Skipped(cut.kind, cut.rule, cut.reason, uid))
+    demands, cut_skips, kept_cuts = _apply_cuts(ctx, ws, spec)
+    wants, pinned, skipped, contents = _split(ctx, ws, demands, spec.set_drop)
+    skipped += cut_skips
     long_days = frozenset(d.day for d in (*days, next_day) if d.kind is RunKind.LONG)
     wi = WeekInput(ws, days, ctx.races, long_days, prev_upper, prefs, ctx.tz)
     outcome = place_week(wi, wants, pinned)
@@ -175,8 +174,26 @@ def _week(
         days=tuple(DayPlan(d.day, d.kind, d.planned_km) for d in days),
         sessions=tuple(sessions),
         skipped=tuple(skipped + _as_skipped(outcome.misses)),
-        conflicts=tuple(_as_skipped(outcome.conflicts)),
+        conflicts=tuple(kept_cuts + _as_skipped(outcome.conflicts)),
     )
+
+
+def _apply_cuts(
+    ctx: _Context, ws: date, spec: WeekSpec
+) -> tuple[list[Demand], list[Skipped], list[Skipped]]:
+    """Drop what week rules cut, except sessions the runner moved or locked: those stay (light)
+    where the runner put them, and the cutting rule is reported as a conflict."""
+    demands, skipped, kept = list(spec.demands), [], []
+    for cut in spec.cuts:
+        uid = session_uid(ctx.request.runner_key, ws, cut.kind, cut.ordinal)
+        ov = ctx.overrides.get(uid)
+        entry = Skipped(cut.kind, cut.rule, cut.reason, uid)
+        if ov is not None and ov.action is not OverrideAction.SKIP and ov.start is not None:
+            demands.append(Demand(cut.kind, cut.ordinal, catalog.Size.LIGHT))
+            kept.append(entry)
+        else:
+            skipped.append(entry)
+    return demands, skipped, kept
 
 
 def _context(request: PlanRequest) -> _Context:

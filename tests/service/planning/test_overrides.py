@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from datetime import timedelta
 
-from service.planning.model import Override, OverrideAction
+from service.planning.model import Override, OverrideAction, Race
 from service.planning.planner import build_plan, session_uid
 from tests.service.planning.builders import (
     CORE,
@@ -97,3 +97,20 @@ def test_a_move_that_breaks_a_hard_rule_stays_put_and_is_reported_as_a_conflict(
     mine = next(s for s in w.sessions if s.uid == target.uid)
     assert mine.start == saturday
     assert [(c.uid, c.rule) for c in w.conflicts] == [(target.uid, "rule-2-day-before-long-run")]
+
+
+def test_a_locked_session_a_race_week_would_drop_stays_and_the_rule_is_reported() -> None:
+    race_week = replace(BASE, prefs=prefs(race=Race(NEXT_MONDAY + timedelta(days=6), 10.0)))
+    plain = build_plan(race_week).weeks[0]
+    dropped = [s for s in plain.skipped if s.kind is UB]
+    assert dropped, "a race week drops upper body"
+    uid = dropped[0].uid
+    assert uid is not None
+    at = local_at(NEXT_MONDAY, "18:00")
+    locked = replace(race_week, overrides=(Override(uid, OverrideAction.LOCK, at),))
+    w = build_plan(locked).weeks[0]
+    kept = next(s for s in w.sessions if s.uid == uid)
+    assert kept.start == at
+    assert kept.override is OverrideAction.LOCK
+    assert [c.rule for c in w.conflicts if c.uid == uid] == [dropped[0].rule]
+    assert uid not in [s.uid for s in w.skipped]
