@@ -190,29 +190,35 @@ def session() -> None:
     """Move, skip, lock or restore one planned session (by its uid)."""
 
 
+TODAY = click.option("--today", type=DATE, help="Pretend today is this date (as for plan).")
+
+
 @session.command("move")
 @click.argument("uid")
 @click.option("--to", "slot", required=True, help="Local start, e.g. '2026-11-26 18:30'.")
+@TODAY
 @click.pass_obj
-def session_move(state: State, uid: str, slot: str) -> None:
+def session_move(state: State, uid: str, slot: str, today: Any) -> None:
     """Put a session at another time; rebuilds keep it there."""
-    plan_view.override(state.runtime(), uid, OverrideAction.MOVE, slot)
+    plan_view.override(state.runtime(), uid, OverrideAction.MOVE, slot, _day(today))
 
 
 @session.command("skip")
 @click.argument("uid")
+@TODAY
 @click.pass_obj
-def session_skip(state: State, uid: str) -> None:
+def session_skip(state: State, uid: str, today: Any) -> None:
     """Drop a session from the plan."""
-    plan_view.override(state.runtime(), uid, OverrideAction.SKIP, None)
+    plan_view.override(state.runtime(), uid, OverrideAction.SKIP, None, _day(today))
 
 
 @session.command("lock")
 @click.argument("uid")
+@TODAY
 @click.pass_obj
-def session_lock(state: State, uid: str) -> None:
+def session_lock(state: State, uid: str, today: Any) -> None:
     """Keep a session where it is now, whatever later rebuilds find."""
-    plan_view.override(state.runtime(), uid, OverrideAction.LOCK, None)
+    plan_view.override(state.runtime(), uid, OverrideAction.LOCK, None, _day(today))
 
 
 @session.command("restore")
@@ -220,7 +226,11 @@ def session_lock(state: State, uid: str) -> None:
 @click.pass_obj
 def session_restore(state: State, uid: str) -> None:
     """Undo a move, skip or lock: the planner places the session again."""
-    plan_view.override(state.runtime(), uid, None, None)
+    plan_view.override(state.runtime(), uid, None, None, None)
+
+
+def _day(value: Any) -> date | None:
+    return value.date() if value else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -198,7 +198,9 @@ def print_plan(plan: Plan, fmt: str | None, revised: datetime) -> None:
         click.echo(plan_table(plan))
 
 
-def override(rt: Runtime, uid: str, action: OverrideAction | None, slot: str | None) -> None:
+def override(
+    rt: Runtime, uid: str, action: OverrideAction | None, slot: str | None, today: date | None
+) -> None:
     """Store (or with no action, undo) a runner's decision about one session and say what it did."""
     with rt.db.session() as db:
         runner = default_runner(db)
@@ -207,7 +209,8 @@ def override(rt: Runtime, uid: str, action: OverrideAction | None, slot: str | N
             click.echo(f"session {uid}: back to the planner's choice")
             return
         start = local_slot(runner, slot) if slot else None
-        conflicts = apply_override(db, runner, uid, action, today=today_for(runner), start=start)
+        day = today or today_for(runner)
+        conflicts = apply_override(db, runner, uid, action, today=day, start=start)
     click.echo(f"session {uid}: {action.value}" + (f" to {start:%a %d %b %H:%M}" if start else ""))
     for conflict in conflicts:
         click.echo(f"warning: this breaks {conflict.rule}: {conflict.reason}", err=True)

@@ -235,3 +235,48 @@ def _as_race(run_day: RunDay, pattern: RunPattern, prefs: Preferences) -> RunDay
         return run_day
     slots = run_day.slots or (_slot(pattern, run_day.day.weekday(), prefs.run_minutes),)
     return RunDay(run_day.day, RunKind.RACE, round(race.distance_km, 1), slots)
+
+
+def with_done_runs(
+    days: tuple[RunDay, ...],
+    history: Sequence[PastRun],
+    today: date,
+    pattern: RunPattern,
+    prefs: Preferences,
+) -> tuple[RunDay, ...]:
+    """Days up to ``today`` show the runs actually done (today only once a run is recorded)."""
+    done: dict[date, list[PastRun]] = defaultdict(list)
+    for run in history:
+        done[run.local_date].append(run)
+    out = []
+    for run_day in days:
+        runs = done.get(run_day.day, [])
+        if run_day.day > today or (run_day.day == today and not runs):
+            out.append(run_day)
+        else:
+            out.append(_done_day(run_day, runs, pattern, prefs))
+    return tuple(out)
+
+
+def _done_day(
+    expected: RunDay, runs: Sequence[PastRun], pattern: RunPattern, prefs: Preferences
+) -> RunDay:
+    if not runs:
+        return RunDay(expected.day, RunKind.NONE, 0.0)
+    if any(r.is_race for r in runs):
+        kind = RunKind.RACE
+    elif any(r.is_workout for r in runs):
+        kind = RunKind.HARD
+    else:  # what the day was meant to be, now that it happened
+        kind = expected.kind if expected.kind is not RunKind.NONE else RunKind.EASY
+    slots = tuple(_done_slot(r, pattern, prefs) for r in runs)
+    km = round(sum(r.distance_m for r in runs) / 1000, 1)
+    return RunDay(expected.day, kind, km, slots)
+
+
+def _done_slot(run: PastRun, pattern: RunPattern, prefs: Preferences) -> RunSlot:
+    minutes = round(run.moving_s / 60) if run.moving_s else prefs.run_minutes
+    if run.start_local is None:
+        return _slot(pattern, run.local_date.weekday(), minutes)
+    start = run.start_local.hour * 60 + run.start_local.minute
+    return RunSlot(start, start + minutes, known=True)

@@ -28,7 +28,13 @@ from service.planning.model import (
     Skipped,
     WeekPlan,
 )
-from service.planning.pattern import RunDay, RunPattern, infer_pattern, week_runs
+from service.planning.pattern import (
+    RunDay,
+    RunPattern,
+    infer_pattern,
+    week_runs,
+    with_done_runs,
+)
 from service.planning.phases import week_phase
 from service.planning.picture import M_PER_KM, Run, four_week_average_m, load_ratio
 from service.planning.placement import Miss, Pinned, Slot, Want, WeekInput, place_week
@@ -213,7 +219,13 @@ def build_plan(request: PlanRequest) -> Plan:
     ctx = _context(request)
     prefs = request.prefs
     weeks = [
-        week_runs(ctx.pattern, prefs, request.planned, request.start + timedelta(weeks=i))
+        with_done_runs(
+            week_runs(ctx.pattern, prefs, request.planned, request.start + timedelta(weeks=i)),
+            request.history,
+            request.today,
+            ctx.pattern,
+            prefs,
+        )
         for i in range(request.weeks + 1)  # one more: its first day may be a long run
     ]
     loads = _loads(ctx, weeks[:-1])

@@ -94,7 +94,7 @@ def test_a_rebuild_gives_the_same_plan(sample_runner: Cli) -> None:
 
 def test_a_skipped_session_leaves_the_plan_and_says_the_runner_chose_it(sample_runner: Cli) -> None:
     uid = _sessions(_plan(sample_runner))[0]["uid"]
-    assert sample_runner("session", "skip", uid).code == 0
+    assert sample_runner("session", "skip", uid, "--today", TODAY).code == 0
     plan = _plan(sample_runner)
     assert uid not in {s["uid"] for s in _sessions(plan)}
     skipped = plan["weeks"][0]["skipped"]
@@ -105,7 +105,9 @@ def test_a_skipped_session_leaves_the_plan_and_says_the_runner_chose_it(sample_r
 
 def test_a_moved_session_stays_where_the_runner_put_it(sample_runner: Cli) -> None:
     core = next(s for s in _sessions(_plan(sample_runner)) if s["kind"] == "core")
-    result = sample_runner("session", "move", core["uid"], "--to", "2026-11-27 19:00")
+    result = sample_runner(
+        "session", "move", core["uid"], "--to", "2026-11-27 19:00", "--today", TODAY
+    )
     assert result.code == 0, result.err
     moved = next(s for s in _sessions(_plan(sample_runner)) if s["uid"] == core["uid"])
     assert moved["start"] == "2026-11-27T19:00:00+01:00"
@@ -116,7 +118,9 @@ def test_moving_upper_body_to_the_day_before_the_long_run_is_kept_but_reported(
     sample_runner: Cli,
 ) -> None:
     upper = next(s for s in _sessions(_plan(sample_runner)) if s["kind"] == "upper_body")
-    result = sample_runner("session", "move", upper["uid"], "--to", "2026-11-28 09:00")
+    result = sample_runner(
+        "session", "move", upper["uid"], "--to", "2026-11-28 09:00", "--today", TODAY
+    )
     assert result.code == 0
     assert "warning" in result.err
     week = _plan(sample_runner)["weeks"][0]
@@ -126,7 +130,7 @@ def test_moving_upper_body_to_the_day_before_the_long_run_is_kept_but_reported(
 
 def test_a_locked_session_keeps_its_slot(sample_runner: Cli) -> None:
     first = _sessions(_plan(sample_runner))[0]
-    assert sample_runner("session", "lock", first["uid"]).code == 0
+    assert sample_runner("session", "lock", first["uid"], "--today", TODAY).code == 0
     again = next(s for s in _sessions(_plan(sample_runner)) if s["uid"] == first["uid"])
     assert again["start"] == first["start"]
     assert again["override"] == "lock"

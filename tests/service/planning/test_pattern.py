@@ -4,7 +4,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from service.planning.model import PlannedRun, Race, RunKind
+from service.planning.model import PastRun, PlannedRun, Race, RunKind
 from service.planning.pattern import infer_pattern, week_runs
 from tests.service.planning.builders import (
     FRI,
@@ -12,6 +12,7 @@ from tests.service.planning.builders import (
     NEXT_MONDAY,
     SAT,
     SUN,
+    THIS_MONDAY,
     THU,
     TODAY,
     TUE,
@@ -21,8 +22,10 @@ from tests.service.planning.builders import (
     easy,
     fast,
     history,
+    local_at,
     long,
     prefs,
+    week,
 )
 
 
@@ -151,3 +154,19 @@ def test_with_no_runs_at_all_the_week_is_empty() -> None:
     p = prefs()
     days = week_runs(infer_pattern((), date(2026, 1, 1), p), p, (), NEXT_MONDAY)
     assert all(d.kind is RunKind.NONE for d in days)
+
+
+def test_the_days_already_past_show_the_runs_actually_done() -> None:
+    # The usual week has intervals on Tuesday; this week the runner skipped Tuesday and ran an
+    # extra 12 km on Monday instead. Planning this week on Wednesday shows what happened.
+    usual = history(TYPICAL_50K)
+    this_week = [r for r in usual if r.local_date < THIS_MONDAY]
+    monday = PastRun(THIS_MONDAY, 12_000.0, 4300.0, local_at(THIS_MONDAY, "18:00"))
+    w = week(history=(*this_week, monday), start=THIS_MONDAY)
+    runs = {d.day.weekday(): d for d in w.days}
+    assert (runs[MON].run, runs[MON].planned_km) == (RunKind.EASY, 12.0)
+    assert (runs[TUE].run, runs[TUE].planned_km) == (RunKind.NONE, 0.0)
+    assert runs[SUN].run is RunKind.LONG  # still to come: from the pattern
+    run_start = local_at(THIS_MONDAY, "18:00")
+    run_end = run_start + timedelta(seconds=4300)
+    assert all(s.end <= run_start or s.start >= run_end for s in w.sessions)
