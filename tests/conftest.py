@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 import pytest
@@ -109,6 +110,12 @@ class Cli:
         code = main(list(args))
         captured = self._capsys.readouterr()
         return CliResult(code, captured.out, captured.err)
+
+    def json(self, *args: str) -> Any:
+        """Run a command with --json, insist it succeeded, and parse what it printed."""
+        result = self(*args, "--json")
+        assert result.code == 0, result.err
+        return json.loads(result.out)
 
 
 @pytest.fixture

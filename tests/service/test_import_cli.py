@@ -7,7 +7,6 @@ import json
 import shutil
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -16,12 +15,6 @@ from tests.conftest import Cli
 FR630 = "fit/run_runalyze_FR630-with-lth.fit"
 NACHTLAUF = "gpx/run_strava-export_Nachtlauf.gpx"
 STANDARD_TCX = "tcx/run_runalyze_Standard.tcx"
-
-
-def _json(cli: Cli, *args: str) -> Any:
-    result = cli(*args, "--json")
-    assert result.code == 0, result.err
-    return json.loads(result.out)
 
 
 @pytest.fixture
@@ -42,7 +35,7 @@ def test_importing_the_real_device_files_stores_every_activity_with_its_sport(
 ) -> None:
     result = migrated("import", str(real_data))
     assert result.code == 0, result.err
-    sports = sorted(a["sport"] for a in _json(migrated, "activities")["activities"])
+    sports = sorted(a["sport"] for a in migrated.json("activities")["activities"])
     # FR630, runPower and the truncated FIT, the Garmin GPX and the TCX run; the Strava GPX
     # says no sport; a FIT ride, a FIT pool swim and a TCX ride.
     assert sports == ["ride", "ride", "run", "run", "run", "run", "run", "swim", "unknown"]
@@ -50,11 +43,11 @@ def test_importing_the_real_device_files_stores_every_activity_with_its_sport(
 
 def test_running_an_import_again_changes_nothing(migrated: Cli, real_data: Path) -> None:
     migrated("import", str(real_data))
-    before = _json(migrated, "activities")
+    before = migrated.json("activities")
     again = migrated("import", str(real_data))
     assert again.code == 0
     assert "0 run(s) imported" in again.out
-    assert _json(migrated, "activities") == before
+    assert migrated.json("activities") == before
 
 
 def test_the_same_run_plain_gzipped_and_zipped_is_stored_once(
@@ -66,21 +59,21 @@ def test_the_same_run_plain_gzipped_and_zipped_is_stored_once(
     with zipfile.ZipFile(tmp_path / "c.zip", "w") as archive:
         archive.write(source, "export/activities/c.fit")
     assert migrated("import", str(tmp_path)).code == 0
-    assert len(_json(migrated, "activities")["activities"]) == 1
+    assert len(migrated.json("activities")["activities"]) == 1
 
 
 def test_a_track_without_a_sport_counts_only_when_the_runner_says_it_was_a_run(
     migrated: Cli, real_data: Path
 ) -> None:
     migrated("import", str(real_data / NACHTLAUF))
-    assert _json(migrated, "activities")["activities"][0]["sport"] == "unknown"
-    week = _json(migrated, "mileage", "--today", "2015-12-01", "--weeks", "1")["weeks"][0]
+    assert migrated.json("activities")["activities"][0]["sport"] == "unknown"
+    week = migrated.json("mileage", "--today", "2015-12-01", "--weeks", "1")["weeks"][0]
     assert week["runs"] == 0
 
 
 def test_the_sport_option_marks_unlabelled_tracks_as_runs(migrated: Cli, real_data: Path) -> None:
     migrated("import", "--sport", "run", str(real_data / NACHTLAUF))
-    week = _json(migrated, "mileage", "--today", "2015-12-01", "--weeks", "1")["weeks"][0]
+    week = migrated.json("mileage", "--today", "2015-12-01", "--weeks", "1")["weeks"][0]
     assert week["runs"] == 1
     assert week["distance_km"] == pytest.approx(3.69532, rel=0.005)
 
@@ -94,7 +87,7 @@ def test_a_corrupt_file_is_rejected_by_name_while_the_others_import(
     assert result.code == 2
     assert "broken.fit" in result.err
     assert "Traceback" not in result.err
-    assert [a["sport"] for a in _json(migrated, "activities")["activities"]] == ["run"]
+    assert [a["sport"] for a in migrated.json("activities")["activities"]] == ["run"]
 
 
 def test_a_missing_path_is_a_usage_error(migrated: Cli, tmp_path: Path) -> None:
@@ -114,18 +107,18 @@ def test_changing_the_time_zone_redates_runs_whose_file_gave_no_offset(
     migrated: Cli, real_data: Path
 ) -> None:
     migrated("import", "--sport", "run", str(real_data / NACHTLAUF))  # 2015-12-01 20:11 UTC
-    assert _json(migrated, "activities")["activities"][0]["start"].startswith("2015-12-01T21:11")
+    assert migrated.json("activities")["activities"][0]["start"].startswith("2015-12-01T21:11")
     assert migrated("runner", "set", "--timezone", "Pacific/Kiritimati").code == 0  # UTC+14
-    moved = _json(migrated, "activities")["activities"][0]
+    moved = migrated.json("activities")["activities"][0]
     assert moved["start"].startswith("2015-12-02T10:11")
-    week = _json(migrated, "mileage", "--today", "2015-12-02", "--weeks", "1")["weeks"][0]
+    week = migrated.json("mileage", "--today", "2015-12-02", "--weeks", "1")["weeks"][0]
     assert week["runs"] == 1
 
 
 def test_mileage_adds_up_to_the_runs_stored(migrated: Cli, real_data: Path) -> None:
     migrated("import", str(real_data / STANDARD_TCX), str(real_data / FR630))
-    weeks = _json(migrated, "mileage", "--today", "2015-12-31", "--weeks", "520")["weeks"]
-    runs = [a for a in _json(migrated, "activities")["activities"] if a["sport"] == "run"]
+    weeks = migrated.json("mileage", "--today", "2015-12-31", "--weeks", "520")["weeks"]
+    runs = [a for a in migrated.json("activities")["activities"] if a["sport"] == "run"]
     assert sum(w["runs"] for w in weeks) == len(runs) == 2
     total_km = sum(w["distance_km"] for w in weeks)
     assert total_km == pytest.approx(sum(a["distance_m"] for a in runs) / 1000, abs=0.01)
@@ -147,7 +140,7 @@ def test_the_bundled_sample_gives_the_weekly_mileage_it_was_generated_with(
     migrated("runner", "set", "--timezone", expected["timezone"])
     result = migrated("import", str(sample / "activities"))
     assert result.code == 0, result.err
-    report = _json(migrated, "mileage", "--today", "2026-11-22", "--weeks", "12")
+    report = migrated.json("mileage", "--today", "2026-11-22", "--weeks", "12")
     got = [(w["week_start"], w["runs"], w["distance_km"], w["longest_km"]) for w in report["weeks"]]
     want = [(w["week_start"], w["runs"], w["run_km"], w["long_run_km"]) for w in expected["weeks"]]
     assert [g[:2] for g in got] == [w[:2] for w in want]
@@ -156,7 +149,7 @@ def test_the_bundled_sample_gives_the_weekly_mileage_it_was_generated_with(
         assert longest == pytest.approx(want_longest, abs=0.01)
     last_four = [w["run_km"] for w in expected["weeks"][-5:-1]]
     assert report["avg4_km"] == pytest.approx(sum(last_four) / 4, abs=0.01)
-    stored = _json(migrated, "activities")["activities"]
+    stored = migrated.json("activities")["activities"]
     assert len(stored) == len(expected["activities"])
     starts = sorted(a["start"][:19] for a in stored)
     assert starts == sorted(a["start_local"][:19] for a in expected["activities"])
@@ -173,9 +166,7 @@ def test_one_run_exported_as_gpx_tcx_and_gzip_and_inside_an_archive_is_stored_on
         str(data_dir / "archives" / "mixed_export.zip"),
     )
     assert result.code == 0, result.err
-    morning = [
-        a for a in _json(migrated, "activities")["activities"] if "dup_morning" in a["origin"]
-    ]
+    morning = [a for a in migrated.json("activities")["activities"] if "dup_morning" in a["origin"]]
     assert len(morning) == 1
     assert "duplicate" in result.out
 
@@ -197,4 +188,4 @@ def test_every_kind_of_bad_file_is_rejected_with_its_own_reason(
     assert len(lines) == len(bad)
     assert len({line.split(": ", 2)[2] for line in lines}) == len(bad)  # each says why
     assert "monitoring" in result.err
-    assert len(_json(migrated, "activities")["activities"]) == 1
+    assert len(migrated.json("activities")["activities"]) == 1

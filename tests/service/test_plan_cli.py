@@ -16,12 +16,6 @@ TODAY = "2026-11-22"  # the sample block's last Sunday
 NEXT_WEEK = "2026-11-23"
 
 
-def _json(cli: Cli, *args: str) -> Any:
-    result = cli(*args, "--json")
-    assert result.code == 0, result.err
-    return json.loads(result.out)
-
-
 @pytest.fixture
 def sample_runner(cli: Cli, data_dir: Path) -> Cli:
     assert cli("db", "upgrade").code == 0
@@ -32,7 +26,7 @@ def sample_runner(cli: Cli, data_dir: Path) -> Cli:
 
 
 def _plan(cli: Cli, weeks: int = 1) -> Any:
-    return _json(cli, "plan", "--today", TODAY, "--start", NEXT_WEEK, "--weeks", str(weeks))
+    return cli.json("plan", "--today", TODAY, "--start", NEXT_WEEK, "--weeks", str(weeks))
 
 
 def _sessions(plan: Any) -> list[Any]:
