@@ -3,10 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 TEST_VENV ?= .venv-test
 DEMO_DIR ?= .demo
-SAMPLE ?= tests/data/sample/activities
-SAMPLE_PREFS ?= tests/data/prefs/berlin_evenings.toml
-SAMPLE_TODAY ?= 2026-11-22
-SAMPLE_NEXT_WEEK ?= 2026-11-23
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 8000
 
 .PHONY: demo install test lint bench clean
 
@@ -18,14 +16,10 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-## demo: install, import the bundled 12-week sample, show its mileage and next week's plan
+## demo: install, then serve a demo runner (12 weeks of generated runs, a plan, a calendar feed)
+## from its own database under $(DEMO_DIR); prints the page and feed URLs; Ctrl+C stops it
 demo: install
-	rm -rf $(DEMO_DIR)
-	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength db upgrade
-	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength runner set --prefs $(SAMPLE_PREFS)
-	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength import $(SAMPLE)
-	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength mileage --today $(SAMPLE_TODAY)
-	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength plan --today $(SAMPLE_TODAY) --start $(SAMPLE_NEXT_WEEK)
+	RUNSTRENGTH_DATA_DIR=$(DEMO_DIR) $(VENV)/bin/runstrength demo --host $(DEMO_HOST) --port $(DEMO_PORT)
 
 ## test: a fresh virtual environment with the project and its dev tools, lint, then the suite
 test:

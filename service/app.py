@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,23 +9,32 @@ from typing import Any
 from flask import Flask, current_app
 
 from service.db import Database
+from service.keys import secret_key
 from service.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
 class Runtime:
-    """What every request, command and job works with: the settings and the database."""
+    """What every request, command and job works with: settings, database, the secret key."""
 
     settings: Settings
     db: Database
+    secret: bytes
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the application from RUNSTRENGTH_* settings, with ``overrides`` winning (tests)."""
+    from service.web import api, benchfixture, feeds, health, pages, requestlog
+
     settings = Settings.from_env(overrides=overrides)
     app = Flask(__name__)
-    app.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
-    app.extensions["runstrength"] = Runtime(settings=settings, db=Database(settings))
+    secret = secret_key(settings)
+    app.config["SECRET_KEY"] = secret
+    app.extensions["runstrength"] = Runtime(settings=settings, db=Database(settings), secret=secret)
+    for blueprint in (health.bp, feeds.bp, pages.bp, api.bp):
+        app.register_blueprint(blueprint)
+    requestlog.install(app)
+    benchfixture.register(app)  # only with RUNSTRENGTH_BENCH_ENDPOINT=1 (bench/feed_http.py)
     return app
 
 

@@ -14,11 +14,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from integrations.types import Sport
 from service import db as dbmod
-from service import history_view, import_view, plan_view
+from service import history_view, import_view, plan_view, server
 from service.app import Runtime, create_app, runtime
 from service.planning.model import OverrideAction
 from service.preferences import PreferencesError
-from service.settings import SettingsError
+from service.settings import Settings, SettingsError
 from service.usecases.overrides import UnknownSession
 from service.usecases.runners import InvalidValue
 
@@ -30,6 +30,7 @@ EXPECTED = (
     PreferencesError,
     UnknownSession,
     FileNotFoundError,
+    server.ServeError,
 )
 
 
@@ -227,6 +228,65 @@ def session_lock(state: State, uid: str, today: Any) -> None:
 def session_restore(state: State, uid: str) -> None:
     """Undo a move, skip or lock: the planner places the session again."""
     plan_view.override(state.runtime(), uid, None, None, None)
+
+
+HOST = click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+PORT = click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port."
+)
+
+
+@cli.command()
+@HOST
+@PORT
+@click.option(
+    "--workers", type=click.IntRange(1, 64), help="Worker processes (default 2, or the config's)."
+)
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A gunicorn config file (e.g. deploy/gunicorn.conf.py); the options above win.",
+)
+@click.pass_obj
+def serve(state: State, host: str, port: int, workers: int | None, config: Path | None) -> None:
+    """Serve the web pages, API and calendar feeds with gunicorn until SIGTERM or Ctrl+C."""
+    options = server.ServeOptions(host=host, port=port, workers=workers, config=config)
+    server.check_ready_to_serve(state.runtime(check_schema=False), options)
+    _serve(create_app, options)
+
+
+@cli.command()
+@HOST
+@PORT
+@click.option("--no-serve", is_flag=True, help="Set up the demo and print its URLs, then exit.")
+def demo(host: str, port: int, no_serve: bool) -> None:
+    """Try runstrength offline: a separate demo database with 12 weeks of runs, served."""
+    from service import demo as demomod
+
+    overrides = demomod.demo_overrides(Settings.from_env().data_dir, host, port)
+    result = demomod.set_up(overrides)
+    options = server.ServeOptions(host=host, port=port)
+    if not no_serve:
+        server.check_ready_to_serve(runtime(result.app), options)
+    base = demomod.public_url(host, port)
+    click.echo(f"demo database: {overrides['database_url'].removeprefix('sqlite:///')}")
+    click.echo(
+        f"demo runner: {result.activity_count} activities ({result.stored.runs} runs and "
+        f"{result.stored.others} others new), {result.sessions_this_week} sessions this week"
+    )
+    click.echo(f"runner page: {base}/")
+    click.echo(f"feed: {result.links.https}")
+    click.echo(f"subscribe: {result.links.webcal}")
+    if not no_serve:
+        click.echo("serving until Ctrl+C or SIGTERM")
+        _serve(lambda: create_app(overrides), options)
+
+
+def _serve(factory: Callable[[], Any], options: server.ServeOptions) -> None:
+    sys.stdout.flush()  # forked workers must not inherit (and repeat) buffered output
+    code = server.serve(factory, options)
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 def _day(value: Any) -> date | None:

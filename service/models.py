@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -79,6 +80,8 @@ class Runner(Base):
     preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Opaque key that session uids derive from, so uids carry nothing about the runner.
     plan_key: Mapped[str] = mapped_column(String(32), default=new_plan_key)
+    # Bumped by every change to what the plan is built from; keys the cached feed renders.
+    plan_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     activities: Mapped[list[Activity]] = relationship(
@@ -149,3 +152,47 @@ class SessionOverride(Base):
     action: Mapped[str] = mapped_column(String(8))  # move | skip | lock
     start_utc: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Feed(Base):
+    """A runner's private feed: only a hash of the URL token is stored (the token is derived)."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(
+        ForeignKey("runners.id", ondelete="CASCADE"), unique=True
+    )
+    nonce: Mapped[str] = mapped_column(String(32), default=new_plan_key)  # rotation = new nonce
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    rotated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FeedRender(Base):
+    """The rendered bytes of one feed variant, valid while ``cache_key`` still matches."""
+
+    __tablename__ = "feed_renders"
+    __table_args__ = (UniqueConstraint("feed_id", "variant", name="uq_feed_renders_variant"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
+    variant: Mapped[str] = mapped_column(String(8))  # full | busy
+    cache_key: Mapped[str] = mapped_column(String(255))
+    etag: Mapped[str] = mapped_column(String(80))
+    last_modified: Mapped[datetime] = mapped_column(UTCDateTime)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    body_gz: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class PublishedSession(Base):
+    """What a session looked like when last published: its SEQUENCE and last real change."""
+
+    __tablename__ = "published_sessions"
+    __table_args__ = (UniqueConstraint("runner_id", "uid", name="uq_published_sessions_uid"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(ForeignKey("runners.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    revised_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
     from service.app import Runtime
+    from tests.radicale import Radicale
 
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data"
@@ -127,3 +128,11 @@ def cli(
         monkeypatch.setenv(f"RUNSTRENGTH_{key.upper()}", value)
     monkeypatch.setattr("service.usecases.runners.system_timezone", lambda: "Europe/Berlin")
     return Cli(capsys)
+
+
+@pytest.fixture(scope="module")
+def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
+    """A real Radicale server for the module's tests (an independent iCalendar checker)."""
+    from tests.radicale import run_radicale
+
+    yield from run_radicale(tmp_path_factory.mktemp("radicale"))

@@ -20,7 +20,7 @@ from integrations.files.sources import Source
 from integrations.types import ExternalActivity, Sport
 from service.db import Database
 from service.models import Activity, ImportRecord, Runner
-from service.usecases.runners import local_date_of
+from service.usecases.runners import local_date_of, mark_plan_changed
 
 log = logging.getLogger(__name__)
 
@@ -122,21 +122,50 @@ def _store_file(
     )
     session.add(record)
     session.flush()
-    runs = others = duplicates = 0
-    for found in parsed.activities:
-        activity = found
-        if sport_override is not None and found.sport is Sport.UNKNOWN:
-            activity = replace(found, sport=sport_override)
-        if _merge_duplicate(session, runner, activity):
-            duplicates += 1
-            continue
-        session.add(_new_activity(runner, record.id, name, activity))
-        session.flush()
-        runs, others = (runs + 1, others) if activity.sport.is_run else (runs, others + 1)
+    activities = parsed.activities
+    if sport_override is not None:
+        activities = [
+            replace(a, sport=sport_override) if a.sport is Sport.UNKNOWN else a for a in activities
+        ]
+    runs, others, duplicates = _insert_new(session, runner, record.id, name, activities)
+    if runs or others or duplicates:
+        mark_plan_changed(runner)
     outcome = _outcome(runs, others)
     record.status, record.activity_count = outcome.value, runs + others
     record.detail = _describe(runs, others, duplicates)
     return FileResult(name, outcome, runs, others, duplicates, record.detail)
+
+
+def store_activities(
+    db: Database, runner_id: int, activities: Iterable[ExternalActivity], origin: str
+) -> FileResult:
+    """Store activities that came from no file (a platform, the demo); twins are skipped."""
+    with db.session() as session:
+        runner = session.get_one(Runner, runner_id)
+        runs, others, duplicates = _insert_new(session, runner, None, origin, activities)
+        if runs or others:
+            mark_plan_changed(runner)
+    detail = _describe(runs, others, duplicates)
+    return FileResult(origin, _outcome(runs, others), runs, others, duplicates, detail)
+
+
+def _insert_new(
+    session: Session,
+    runner: Runner,
+    import_id: int | None,
+    origin: str,
+    activities: Iterable[ExternalActivity],
+) -> tuple[int, int, int]:
+    """Add each activity that has no stored twin; returns (runs, others, duplicates)."""
+    runs = others = duplicates = 0
+    for activity in activities:
+        if _merge_duplicate(session, runner, activity):
+            duplicates += 1
+            continue
+        session.add(_new_activity(runner, import_id, origin, activity))
+        session.flush()
+        runs, others = (runs + 1, others) if activity.sport.is_run else (runs, others + 1)
+    return runs, others, duplicates
 
 
 def _outcome(runs: int, others: int) -> Outcome:

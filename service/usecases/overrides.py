@@ -12,7 +12,7 @@ from service.models import Runner, SessionOverride
 from service.planning.model import OverrideAction, Plan, Skipped
 from service.planning.picture import week_start_of
 from service.usecases.build_plan import Window, find_session, plan_for_runner
-from service.usecases.runners import InvalidValue
+from service.usecases.runners import InvalidValue, mark_plan_changed
 
 LOOK_BACK_WEEKS = 2
 LOOK_AHEAD_WEEKS = 12
@@ -63,6 +63,7 @@ def apply_override(
     ).first() or SessionOverride(runner_id=runner.id, uid=uid)
     row.action, row.start_utc = action.value, start
     db.add(row)
+    mark_plan_changed(runner)
     db.flush()
     rebuilt = plan_for_runner(db, runner, window)
     return [c for week in rebuilt.weeks for c in week.conflicts if c.uid == uid]
@@ -77,6 +78,7 @@ def restore(db: DbSession, runner: Runner, uid: str) -> None:
     )
     if not getattr(gone, "rowcount", 0):
         raise UnknownSession(f"session {uid} has no move, skip or lock to undo")
+    mark_plan_changed(runner)
 
 
 def local_slot(runner: Runner, text: str) -> datetime:

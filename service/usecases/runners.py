@@ -10,7 +10,7 @@ import tzlocal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.models import Activity, Runner
+from service.models import Activity, Runner, utcnow
 from service.planning.model import Preferences
 from service.preferences import WEEKDAYS, preferences_to_mapping
 
@@ -81,8 +81,14 @@ def update_runner(session: Session, runner: Runner, change: RunnerChange) -> Run
         runner.week_start = WEEKDAYS.index(day)
     if change.name is not None:
         runner.name = change.name.strip()
+    mark_plan_changed(runner)
     session.flush()
     return runner
+
+
+def mark_plan_changed(runner: Runner) -> None:
+    """Record that the plan's inputs changed, so cached feeds are rendered again."""
+    runner.plan_changed_at = utcnow()
 
 
 def local_date_of(start_utc: datetime, utc_offset_s: int | None, timezone: str) -> date:

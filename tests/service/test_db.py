@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 from flask import Flask
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from service import db as dbmod
 from service.app import Runtime, create_app, runtime
@@ -95,4 +96,7 @@ def test_upgrading_an_existing_install_gives_its_runners_a_plan_key(
         keys = connection.execute(text("SELECT plan_key FROM runners")).scalars().all()
     assert len(keys) == 1
     assert len(keys[0]) == 32
+    with Session(engine) as session:
+        runner = session.query(Runner).one()
+        assert runner.plan_changed_at.tzinfo is UTC
     engine.dispose()

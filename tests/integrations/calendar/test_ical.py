@@ -5,18 +5,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import http.client
 import re
-import socket
-import subprocess
-import sys
-import uuid
-from base64 import b64encode
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +19,7 @@ from hypothesis import strategies as st
 from integrations.calendar import ical
 from integrations.calendar.ical import render_calendar
 from integrations.types import CalendarEvent
+from tests.radicale import Radicale
 
 BERLIN = ZoneInfo("Europe/Berlin")
 REVISED = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
@@ -375,74 +367,7 @@ def test_any_text_yields_a_valid_feed_with_line_breaks_normalised(text: str) -> 
     assert (parsed.description.value if "description" in parsed.contents else "") == expected
 
 
-# --- a real CalDAV server ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Radicale:
-    port: int
-
-    def request(
-        self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
-    ) -> tuple[int, bytes]:
-        # auth-type none accepts any login; logging in makes /runner/ the user's own principal.
-        token = b64encode(b"runner:secret").decode()
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            connection.request(
-                method, path, body, {"Authorization": f"Basic {token}", **(headers or {})}
-            )
-            response = connection.getresponse()
-            return response.status, response.read()
-        finally:
-            connection.close()
-
-    def put_feed(self, feed: bytes) -> tuple[str, int]:
-        path = f"/runner/{uuid.uuid4().hex}/"
-        status, _ = self.request("PUT", path, feed, {"Content-Type": "text/calendar"})
-        return path, status
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def radicale(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Radicale]:
-    folder: Path = tmp_path_factory.mktemp("radicale")
-    port = free_port()
-    log = (folder / "radicale.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "radicale", "--config", "--logging-level", "warning",
-         "--server-hosts", f"127.0.0.1:{port}", "--auth-type", "none",
-         "--storage-filesystem-folder", str(folder / "collections")],
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
-        _wait_until_listening(process, port, folder / "radicale.log")
-        yield Radicale(port)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_until_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    for _ in range(600):  # at most ~30 s: 600 waits of 50 ms on the process itself
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=0.05)
-        if process.returncode is not None:
-            pytest.fail(f"radicale exited with {process.returncode}: {log.read_text()}")
-    pytest.fail(f"radicale did not listen on port {port}: {log.read_text()}")
+# --- a real CalDAV server (fixture: tests/conftest.py) --------------------------------------
 
 
 def test_radicale_stores_the_feed_with_the_same_uids_and_utc_times(radicale: Radicale) -> None:

@@ -1,0 +1,102 @@
+"""The OpenAPI document: generated from the routes, valid, and honoured by every response."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema_rs import ValidationError
+
+from service.web.params import read_params
+
+DOCUMENT = "/api/v1/openapi.json"
+
+
+def _document(app: Flask) -> Any:
+    response = app.test_client().get(DOCUMENT)
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_the_document_describes_exactly_the_documented_routes_the_app_serves(app: Flask) -> None:
+    doc = _document(app)
+    assert doc["openapi"] == "3.1.0"
+    assert set(doc["paths"]) == {
+        "/api/v1/mileage",
+        "/api/v1/openapi.json",
+        "/api/v1/plan",
+        "/healthz",
+        "/readyz",
+    }
+    served = {rule.rule for rule in app.url_map.iter_rules()}
+    assert set(doc["paths"]) <= served
+    names = [p["name"] for p in doc["paths"]["/api/v1/plan"]["get"]["parameters"]]
+    assert sorted(names) == ["start", "today", "weeks"]
+    for ref in ("Plan", "Mileage", "Error"):
+        assert ref in doc["components"]["schemas"]
+
+
+def test_the_document_follows_the_parameters_the_code_parses(app: Flask) -> None:
+    weeks = next(
+        p
+        for p in _document(app)["paths"]["/api/v1/plan"]["get"]["parameters"]
+        if p["name"] == "weeks"
+    )
+    assert weeks["schema"] == {"type": "integer", "minimum": 1, "maximum": 52, "default": 1}
+    from service.web.api import PLAN_WEEKS
+
+    assert read_params((PLAN_WEEKS,), {}) == {"weeks": 1}
+
+
+def test_the_document_passes_the_openapi_3_1_meta_schema(app: Flask) -> None:
+    schema = schemathesis.openapi.from_wsgi(DOCUMENT, app)
+    schema.validate()  # raises on anything the OpenAPI 3.1 meta-schema forbids
+    operations = {result.ok().label for result in schema.get_all_operations()}
+    # Schemathesis leaves out the document's own route; everything else is there to test.
+    assert operations == {"GET /api/v1/mileage", "GET /api/v1/plan", "GET /healthz", "GET /readyz"}
+
+
+def test_the_meta_schema_check_is_real_and_rejects_a_broken_document(app: Flask) -> None:
+    broken = _document(app)
+    broken["paths"]["/api/v1/plan"]["get"]["parameters"][0]["in"] = "nowhere"
+    with pytest.raises(ValidationError):
+        schemathesis.openapi.from_dict(broken).validate()
+
+
+@pytest.mark.parametrize("mode", ["positive", "negative"])
+def test_every_response_conforms_to_the_document(sample_app: Flask, mode: str) -> None:
+    schema = schemathesis.openapi.from_wsgi(DOCUMENT, sample_app)
+    strategy = schema.as_strategy(generation_mode=schemathesis.GenerationMode(mode))
+
+    @given(case=strategy)
+    @settings(
+        max_examples=60,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    def conforms(case: schemathesis.Case) -> None:
+        case.call_and_validate()
+
+    conforms()
+
+
+@given(weeks=st.integers(-5, 60), today=st.dates())
+@settings(max_examples=40, deadline=None, database=None)
+def test_parsing_accepts_exactly_what_the_document_allows(weeks: int, today: Any) -> None:
+    from service.web.api import PLAN_WEEKS, TODAY
+    from service.web.params import BadParameter
+
+    ok_weeks = 1 <= weeks <= 52
+    ok_today = 1900 <= today.year <= 2099
+    try:
+        read_params((PLAN_WEEKS, TODAY), {"weeks": str(weeks), "today": today.isoformat()})
+    except BadParameter:
+        assert not (ok_weeks and ok_today)
+    else:
+        assert ok_weeks
+        assert ok_today
