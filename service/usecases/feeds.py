@@ -7,9 +7,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote
 
-from sqlalchemy import delete, select
+from sqlalchemy import Connection, and_, delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from service.models import Feed, FeedRender, Runner, utcnow
@@ -94,3 +95,33 @@ def find_feed(db: DbSession, token: str) -> tuple[Feed, Runner] | None:
         .where(Feed.token_hash == token_hash(token))
     ).first()
     return None if row is None else (row[0], row[1])
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What a poll needs to decide between 304, a cached 200 and a render: no bodies."""
+
+    feed_id: int
+    plan_changed_at: datetime
+    timezone: str
+    cache_key: str | None
+    etag: str | None
+    last_modified: datetime | None
+
+
+def peek_feed(connection: Connection, token: str, variant: str) -> FeedState | None:
+    """One indexed, column-only query per poll (Core, no ORM session)."""
+    row = connection.execute(
+        select(
+            Feed.id,
+            Runner.plan_changed_at,
+            Runner.timezone,
+            FeedRender.cache_key,
+            FeedRender.etag,
+            FeedRender.last_modified,
+        )
+        .join(Runner, Runner.id == Feed.runner_id)
+        .outerjoin(FeedRender, and_(FeedRender.feed_id == Feed.id, FeedRender.variant == variant))
+        .where(Feed.token_hash == token_hash(token))
+    ).first()
+    return None if row is None else FeedState(*row)

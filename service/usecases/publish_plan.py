@@ -43,11 +43,10 @@ def feed_window(runner: Runner, today: date) -> Window:
     return Window(today=today, start=start, weeks=WEEKS_BACK + 1 + WEEKS_AHEAD)
 
 
-def cache_key(runner: Runner, settings: Settings, variant: str, today: date) -> str:
-    """Everything a render depends on besides the stored inputs' change time."""
-    return "|".join(
-        (variant, runner.plan_changed_at.isoformat(), today.isoformat(), settings.base_url)
-    )
+def cache_key(plan_changed_at: datetime, settings: Settings, variant: str, today: date) -> str:
+    """What a render depends on: the inputs' change time, the day, the variant, the base URL."""
+    changed = plan_changed_at.astimezone(UTC).isoformat()
+    return "|".join((variant, changed, today.isoformat(), settings.base_url))
 
 
 def feed_for(
@@ -55,7 +54,7 @@ def feed_for(
 ) -> Rendered:
     """The cached render when it is still valid, else a fresh one (which is then cached)."""
     today = now.astimezone(ZoneInfo(runner.timezone)).date()
-    key = cache_key(runner, settings, variant, today)
+    key = cache_key(runner.plan_changed_at, settings, variant, today)
     cached = db.scalars(
         select(FeedRender).where(FeedRender.feed_id == feed.id, FeedRender.variant == variant)
     ).first()

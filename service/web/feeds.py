@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, request
 
 from service.app import runtime
 from service.models import utcnow
-from service.usecases.feeds import find_feed
-from service.usecases.publish_plan import BUSY, FULL, Rendered, feed_for
+from service.usecases.feeds import find_feed, peek_feed
+from service.usecases.publish_plan import BUSY, FULL, cache_key, feed_for
 
 bp = Blueprint("feeds", __name__)
 FEED_NAME = re.compile(r"^(?P<token>[a-z2-7]{32})(?P<busy>-busy)?\.ics$")
@@ -25,45 +28,99 @@ def feed(name: str) -> Response:
     if match is None:
         abort(404)
     rt = runtime()
+    token, variant = match["token"], BUSY if match["busy"] else FULL
+    now = utcnow()
+    with rt.db.engine.connect() as connection:
+        state = peek_feed(connection, token, variant)
+    if state is None:
+        abort(404)
+    today = now.astimezone(ZoneInfo(state.timezone)).date()
+    key = cache_key(state.plan_changed_at, rt.settings, variant, today)
+    if state.cache_key == key and state.etag and state.last_modified:
+        bodies = _BODIES.get(state.etag)
+        if bodies is not None or _not_modified(state.etag, state.last_modified):
+            return _respond(state.etag, state.last_modified, bodies, token, variant)
     with rt.db.session() as db:
-        found = find_feed(db, match["token"])
+        found = find_feed(db, token)
         if found is None:
             abort(404)
-        variant = BUSY if match["busy"] else FULL
-        feed_row, runner = found
-        rendered = feed_for(
-            db, feed_row, runner, settings=rt.settings, variant=variant, now=utcnow()
-        )
-    return _respond(rendered)
+        rendered = feed_for(db, *found, settings=rt.settings, variant=variant, now=now)
+    _BODIES.put(rendered.etag, (rendered.body, rendered.body_gz))
+    return _respond(rendered.etag, rendered.last_modified, (rendered.body, rendered.body_gz))
 
 
-def _respond(rendered: Rendered) -> Response:
+class _Recent:
+    """Rendered bytes by strong ETag, per process: a poll of a cached feed reads no bodies."""
+
+    def __init__(self, size: int) -> None:
+        self._items: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, etag: str) -> tuple[bytes, bytes] | None:
+        with self._lock:
+            found = self._items.get(etag)
+            if found is not None:
+                self._items.move_to_end(etag)
+            return found
+
+    def put(self, etag: str, bodies: tuple[bytes, bytes]) -> None:
+        with self._lock:
+            self._items[etag] = bodies
+            self._items.move_to_end(etag)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_BODIES = _Recent(256)  # ~256 feeds of ~25 kB plain + gzip
+
+
+def _respond(
+    etag_plain: str,
+    last_modified: datetime,
+    bodies: tuple[bytes, bytes] | None,
+    token: str | None = None,
+    variant: str = FULL,
+) -> Response:
     gzipped = "gzip" in request.headers.get("Accept-Encoding", "").lower()
-    etag = rendered.etag[:-1] + '-gz"' if gzipped else rendered.etag
+    etag = etag_plain[:-1] + '-gz"' if gzipped else etag_plain
     headers = {
         "ETag": etag,
-        "Last-Modified": format_datetime(rendered.last_modified, usegmt=True),
+        "Last-Modified": format_datetime(last_modified, usegmt=True),
         "Cache-Control": "private, max-age=900",
         "Vary": "Accept-Encoding",
         "Content-Disposition": 'inline; filename="runstrength.ics"',
     }
-    if _not_modified(rendered):
+    if _not_modified(etag_plain, last_modified):
         return Response(status=304, headers=headers)
-    body = rendered.body_gz if gzipped else rendered.body
+    if bodies is None:  # validators were fresh but this process has not seen the bytes
+        bodies = _load_bodies(etag_plain, token, variant)
+    body = bodies[1] if gzipped else bodies[0]
     if gzipped:
         headers["Content-Encoding"] = "gzip"
     return Response(body, status=200, headers=headers, content_type=MEDIA_TYPE)
 
 
-def _not_modified(rendered: Rendered) -> bool:
+def _not_modified(etag: str, last_modified: datetime) -> bool:
     """RFC 9110 13.1.3: If-None-Match wins; If-Modified-Since only counts without it."""
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match is not None:
         tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-        mine = {rendered.etag, rendered.etag[:-1] + '-gz"'}
+        mine = {etag, etag[:-1] + '-gz"'}
         return "*" in tags or bool(tags & mine)
     since = _http_date(request.headers.get("If-Modified-Since"))
-    return since is not None and rendered.last_modified <= since
+    return since is not None and last_modified <= since
+
+
+def _load_bodies(etag: str, token: str | None, variant: str) -> tuple[bytes, bytes]:
+    rt = runtime()
+    with rt.db.session() as db:
+        found = find_feed(db, token or "")
+        if found is None:
+            abort(404)
+        rendered = feed_for(db, *found, settings=rt.settings, variant=variant, now=utcnow())
+    _BODIES.put(rendered.etag, (rendered.body, rendered.body_gz))
+    return rendered.body, rendered.body_gz
 
 
 def _http_date(value: str | None) -> datetime | None:

@@ -252,3 +252,16 @@ def test_the_feed_stays_under_the_size_limit_by_dropping_the_oldest_events(
     dropped = set(all_events) - set(kept)
     assert dropped
     assert all(all_events[u].dtstart.value <= oldest_kept for u in dropped)
+
+
+def test_a_process_that_never_saw_the_bytes_still_answers_from_the_stored_render(
+    feeds: Feeds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.web import feeds as feed_routes
+
+    first = feeds.get()
+    monkeypatch.setattr(feed_routes, "_BODIES", feed_routes._Recent(4))  # a fresh worker
+    etag = first.headers["ETag"]
+    assert feeds.get(**{"If-None-Match": etag}).status_code == 304
+    again = feeds.get()
+    assert (again.status_code, again.data, again.headers["ETag"]) == (200, first.data, etag)
