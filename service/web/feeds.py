@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, request
 from service.app import runtime
 from service.models import utcnow
 from service.usecases.feeds import find_feed, peek_feed
-from service.usecases.publish_plan import BUSY, FULL, cache_key, feed_for
+from service.usecases.publish_plan import BUSY, FULL, Rendered, cache_key, feed_for
 
 bp = Blueprint("feeds", __name__)
 FEED_NAME = re.compile(r"^(?P<token>[a-z2-7]{32})(?P<busy>-busy)?\.ics$")
@@ -40,12 +40,7 @@ def feed(name: str) -> Response:
         bodies = _BODIES.get(state.etag)
         if bodies is not None or _not_modified(state.etag, state.last_modified):
             return _respond(state.etag, state.last_modified, bodies, token, variant)
-    with rt.db.session() as db:
-        found = find_feed(db, token)
-        if found is None:
-            abort(404)
-        rendered = feed_for(db, *found, settings=rt.settings, variant=variant, now=now)
-    _BODIES.put(rendered.etag, (rendered.body, rendered.body_gz))
+    rendered = _render(token, variant, now)
     return _respond(rendered.etag, rendered.last_modified, (rendered.body, rendered.body_gz))
 
 
@@ -94,7 +89,8 @@ def _respond(
     if _not_modified(etag_plain, last_modified):
         return Response(status=304, headers=headers)
     if bodies is None:  # validators were fresh but this process has not seen the bytes
-        bodies = _load_bodies(etag_plain, token, variant)
+        rendered = _render(token or "", variant, utcnow())
+        bodies = rendered.body, rendered.body_gz
     body = bodies[1] if gzipped else bodies[0]
     if gzipped:
         headers["Content-Encoding"] = "gzip"
@@ -112,15 +108,16 @@ def _not_modified(etag: str, last_modified: datetime) -> bool:
     return since is not None and last_modified <= since
 
 
-def _load_bodies(etag: str, token: str | None, variant: str) -> tuple[bytes, bytes]:
+def _render(token: str, variant: str, now: datetime) -> Rendered:
+    """The feed from the store (rendering it if its cache is stale); its bytes are remembered."""
     rt = runtime()
     with rt.db.session() as db:
-        found = find_feed(db, token or "")
+        found = find_feed(db, token)
         if found is None:
             abort(404)
-        rendered = feed_for(db, *found, settings=rt.settings, variant=variant, now=utcnow())
+        rendered = feed_for(db, *found, settings=rt.settings, variant=variant, now=now)
     _BODIES.put(rendered.etag, (rendered.body, rendered.body_gz))
-    return rendered.body, rendered.body_gz
+    return rendered
 
 
 def _http_date(value: str | None) -> datetime | None:
