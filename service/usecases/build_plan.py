@@ -37,7 +37,7 @@ STATELESS_KEY = "stateless"
 
 
 @dataclass(frozen=True, slots=True)
-class Window:
+class Horizon:
     """Which weeks to plan: ``weeks`` weeks from ``start``, as seen on ``today``."""
 
     today: date
@@ -45,10 +45,10 @@ class Window:
     weeks: int
 
 
-def plan_window(prefs: Preferences, today: date, start: date | None, weeks: int) -> Window:
+def plan_window(prefs: Preferences, today: date, start: date | None, weeks: int) -> Horizon:
     """Default to the week holding ``today``; any start snaps back to the runner's week start."""
     first = week_start_of(start or today, prefs.week_start)
-    return Window(today=today, start=first, weeks=weeks)
+    return Horizon(today=today, start=first, weeks=weeks)
 
 
 def runner_preferences(runner: Runner) -> Preferences:
@@ -108,7 +108,7 @@ def overrides(db: DbSession, runner: Runner) -> tuple[Override, ...]:
     )
 
 
-def plan_for_runner(db: DbSession, runner: Runner, window: Window) -> Plan:
+def plan_for_runner(db: DbSession, runner: Runner, window: Horizon) -> Plan:
     """The stored runner's plan for the window."""
     request = PlanRequest(
         runner_key=runner.plan_key,
@@ -128,7 +128,7 @@ class FilePlan:
     rejected: list[tuple[str, str]]
 
 
-def plan_from_files(paths: Sequence[Path], prefs: Preferences, window: Window) -> FilePlan:
+def plan_from_files(paths: Sequence[Path], prefs: Preferences, window: Horizon) -> FilePlan:
     """A plan straight from workout files, with no database: the stateless mode."""
     found: list[ExternalActivity] = []
     rejected: list[tuple[str, str]] = []

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session as DbSession
 from service.models import Runner, SessionOverride
 from service.planning.model import OverrideAction, Plan, Skipped
 from service.planning.picture import week_start_of
-from service.usecases.build_plan import Window, find_session, plan_for_runner
+from service.usecases.build_plan import Horizon, find_session, plan_for_runner
 from service.usecases.runners import InvalidValue, mark_plan_changed
 
 LOOK_BACK_WEEKS = 2
@@ -22,11 +22,11 @@ class UnknownSession(ValueError):
     """No session with that uid in the runner's plan."""
 
 
-def search_window(runner: Runner, today: date) -> Window:
+def search_window(runner: Runner, today: date) -> Horizon:
     """The weeks a uid is looked up in: two back, twelve ahead."""
     this_week = week_start_of(today, runner.week_start)
     start = this_week - timedelta(weeks=LOOK_BACK_WEEKS)
-    return Window(today=today, start=start, weeks=LOOK_BACK_WEEKS + LOOK_AHEAD_WEEKS)
+    return Horizon(today=today, start=start, weeks=LOOK_BACK_WEEKS + LOOK_AHEAD_WEEKS)
 
 
 def _known(plan: Plan, uid: str) -> bool:

@@ -19,7 +19,7 @@ from service.plan_view import session_description
 from service.planning.model import Session
 from service.planning.picture import week_start_of
 from service.settings import Settings
-from service.usecases.build_plan import Window, plan_for_runner
+from service.usecases.build_plan import Horizon, plan_for_runner
 
 WEEKS_BACK = 2
 WEEKS_AHEAD = 4
@@ -37,10 +37,10 @@ class Rendered:
     last_modified: datetime
 
 
-def feed_window(runner: Runner, today: date) -> Window:
+def feed_window(runner: Runner, today: date) -> Horizon:
     """Two weeks back, this week and four weeks ahead."""
     start = week_start_of(today, runner.week_start) - timedelta(weeks=WEEKS_BACK)
-    return Window(today=today, start=start, weeks=WEEKS_BACK + 1 + WEEKS_AHEAD)
+    return Horizon(today=today, start=start, weeks=WEEKS_BACK + 1 + WEEKS_AHEAD)
 
 
 def cache_key(plan_changed_at: datetime, settings: Settings, variant: str, today: date) -> str:
