@@ -24,13 +24,15 @@ class Runtime:
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the application from RUNSTRENGTH_* settings, with ``overrides`` winning (tests)."""
-    from service.web import api, benchfixture, feeds, health, pages, requestlog
+    from service.web import api, benchfixture, feedcache, feeds, health, pages, requestlog
 
     settings = Settings.from_env(overrides=overrides)
     app = Flask(__name__)
     secret = secret_key(settings)
     app.config["SECRET_KEY"] = secret
-    app.extensions["runstrength"] = Runtime(settings=settings, db=Database(settings), secret=secret)
+    rt = Runtime(settings=settings, db=Database(settings), secret=secret)
+    app.extensions["runstrength"] = rt
+    feedcache.install(app, rt.db)
     for blueprint in (health.bp, feeds.bp, pages.bp, api.bp):
         app.register_blueprint(blueprint)
     requestlog.install(app)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -89,12 +92,55 @@ def check_schema(engine: Engine) -> None:
     )
 
 
+class ChangeStamp:
+    """A cheap answer to "was anything committed since I last looked?", for per-process caches.
+
+    SQLite only: ``PRAGMA data_version`` on a private connection moves on every commit made by any
+    other connection, in any process. Elsewhere (and for in-memory SQLite) ``current()`` is None:
+    there is no cheap signal, so callers must ask the database.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._uri = None if database in (None, "", ":memory:") else _read_only_uri(database)
+        self._lock = threading.Lock()
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+        self._epoch = 0
+
+    def current(self) -> tuple[int, int] | None:
+        """An opaque stamp: equal stamps mean nothing was committed in between."""
+        if self._uri is None:
+            return None
+        with self._lock:
+            try:
+                if self._connection is None or self._pid != os.getpid():  # never across fork
+                    self._connection = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
+                    self._pid, self._epoch = os.getpid(), self._epoch + 1
+                (version,) = self._connection.execute("PRAGMA data_version").fetchone()
+            except sqlite3.Error:  # no file yet, or unreadable: no stamp, callers query
+                self._connection = None
+                return None
+            return self._epoch, int(version)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connection is not None and self._pid == os.getpid():
+                self._connection.close()
+            self._connection = None
+
+
+def _read_only_uri(database: str) -> str:
+    return Path(database).resolve().as_uri() + "?mode=ro"
+
+
 class Database:
     """One engine and its session factory, owned by whoever built it from settings."""
 
     def __init__(self, settings: Settings) -> None:
         self.engine = make_engine(settings)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.changes = ChangeStamp(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -103,4 +149,5 @@ class Database:
             yield session
 
     def dispose(self) -> None:
+        self.changes.close()
         self.engine.dispose()

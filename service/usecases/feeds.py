@@ -8,9 +8,10 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from urllib.parse import quote
 
-from sqlalchemy import Connection, and_, delete, select
+from sqlalchemy import Connection, Executable, and_, bindparam, delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from service.models import Feed, FeedRender, Runner, utcnow
@@ -109,9 +110,15 @@ class FeedState:
     last_modified: datetime | None
 
 
-def peek_feed(connection: Connection, token: str, variant: str) -> FeedState | None:
-    """One indexed, column-only query per poll (Core, no ORM session)."""
-    row = connection.execute(
+def peek_feed(connection: Connection, hashed: str, variant: str) -> FeedState | None:
+    """One indexed, column-only query per poll by token hash (Core, statement built once)."""
+    row = connection.execute(_peek_statement(), {"hashed": hashed, "variant": variant}).first()
+    return None if row is None else FeedState(*row)
+
+
+@cache
+def _peek_statement() -> Executable:
+    return (
         select(
             Feed.id,
             Runner.plan_changed_at,
@@ -121,7 +128,9 @@ def peek_feed(connection: Connection, token: str, variant: str) -> FeedState | N
             FeedRender.last_modified,
         )
         .join(Runner, Runner.id == Feed.runner_id)
-        .outerjoin(FeedRender, and_(FeedRender.feed_id == Feed.id, FeedRender.variant == variant))
-        .where(Feed.token_hash == token_hash(token))
-    ).first()
-    return None if row is None else FeedState(*row)
+        .outerjoin(
+            FeedRender,
+            and_(FeedRender.feed_id == Feed.id, FeedRender.variant == bindparam("variant")),
+        )
+        .where(Feed.token_hash == bindparam("hashed"))
+    )

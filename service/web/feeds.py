@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from zoneinfo import ZoneInfo
@@ -13,8 +11,9 @@ from flask import Blueprint, Response, abort, request
 
 from service.app import runtime
 from service.models import utcnow
-from service.usecases.feeds import find_feed, peek_feed
+from service.usecases.feeds import find_feed
 from service.usecases.publish_plan import BUSY, FULL, Rendered, cache_key, feed_for
+from service.web.feedcache import feed_cache
 
 bp = Blueprint("feeds", __name__)
 FEED_NAME = re.compile(r"^(?P<token>[a-z2-7]{32})(?P<busy>-busy)?\.ics$")
@@ -30,44 +29,18 @@ def feed(name: str) -> Response:
     rt = runtime()
     token, variant = match["token"], BUSY if match["busy"] else FULL
     now = utcnow()
-    with rt.db.engine.connect() as connection:
-        state = peek_feed(connection, token, variant)
+    cache = feed_cache()
+    state = cache.state(token, variant)
     if state is None:
         abort(404)
     today = now.astimezone(ZoneInfo(state.timezone)).date()
     key = cache_key(state.plan_changed_at, rt.settings, variant, today)
     if state.cache_key == key and state.etag and state.last_modified:
-        bodies = _BODIES.get(state.etag)
+        bodies = cache.bodies.get(state.etag)
         if bodies is not None or _not_modified(state.etag, state.last_modified):
             return _respond(state.etag, state.last_modified, bodies, token, variant)
     rendered = _render(token, variant, now)
     return _respond(rendered.etag, rendered.last_modified, (rendered.body, rendered.body_gz))
-
-
-class _Recent:
-    """Rendered bytes by strong ETag, per process: a poll of a cached feed reads no bodies."""
-
-    def __init__(self, size: int) -> None:
-        self._items: OrderedDict[str, tuple[bytes, bytes]] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def get(self, etag: str) -> tuple[bytes, bytes] | None:
-        with self._lock:
-            found = self._items.get(etag)
-            if found is not None:
-                self._items.move_to_end(etag)
-            return found
-
-    def put(self, etag: str, bodies: tuple[bytes, bytes]) -> None:
-        with self._lock:
-            self._items[etag] = bodies
-            self._items.move_to_end(etag)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-
-_BODIES = _Recent(256)  # ~256 feeds of ~25 kB plain + gzip
 
 
 def _respond(
@@ -79,22 +52,18 @@ def _respond(
 ) -> Response:
     gzipped = "gzip" in request.headers.get("Accept-Encoding", "").lower()
     etag = etag_plain[:-1] + '-gz"' if gzipped else etag_plain
-    headers = {
-        "ETag": etag,
-        "Last-Modified": format_datetime(last_modified, usegmt=True),
-        "Cache-Control": "private, max-age=900",
-        "Vary": "Accept-Encoding",
-        "Content-Disposition": 'inline; filename="runstrength.ics"',
-    }
+    # RFC 9110 15.4.5: a 304 repeats only the cache fields, no representation metadata.
+    headers = {"ETag": etag, "Cache-Control": "private, max-age=900", "Vary": "Accept-Encoding"}
     if _not_modified(etag_plain, last_modified):
         return Response(status=304, headers=headers)
     if bodies is None:  # validators were fresh but this process has not seen the bytes
         rendered = _render(token or "", variant, utcnow())
         bodies = rendered.body, rendered.body_gz
-    body = bodies[1] if gzipped else bodies[0]
+    headers["Last-Modified"] = format_datetime(last_modified, usegmt=True)
+    headers["Content-Disposition"] = 'inline; filename="runstrength.ics"'
     if gzipped:
         headers["Content-Encoding"] = "gzip"
-    return Response(body, status=200, headers=headers, content_type=MEDIA_TYPE)
+    return Response(bodies[1] if gzipped else bodies[0], headers=headers, content_type=MEDIA_TYPE)
 
 
 def _not_modified(etag: str, last_modified: datetime) -> bool:
@@ -116,7 +85,7 @@ def _render(token: str, variant: str, now: datetime) -> Rendered:
         if found is None:
             abort(404)
         rendered = feed_for(db, *found, settings=rt.settings, variant=variant, now=now)
-    _BODIES.put(rendered.etag, (rendered.body, rendered.body_gz))
+    feed_cache().bodies.put(rendered.etag, (rendered.body, rendered.body_gz))
     return rendered
 
 

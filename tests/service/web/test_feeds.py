@@ -3,69 +3,29 @@
 from __future__ import annotations
 
 import gzip
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
 import vobject
-from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
-from integrations.files.sources import Walk
 from service.app import runtime
 from service.models import Runner
 from service.planning.model import OverrideAction
-from service.preferences import load_toml, parse_preferences
+from service.preferences import parse_preferences
 from service.usecases import publish_plan
-from service.usecases.feeds import feed_links, rotate_feed
-from service.usecases.import_files import import_sources
+from service.usecases.feeds import rotate_feed
 from service.usecases.overrides import apply_override
 from service.usecases.runners import default_runner, store_preferences
+from service.web import feedcache
 from tests.radicale import Radicale
+from tests.service.web.conftest import Feeds
 
 TODAY = datetime(2026, 11, 25, 12, 0, tzinfo=UTC).date()
-
-
-@dataclass
-class Clock:
-    now: datetime = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-
-
-@dataclass
-class Feeds:
-    client: FlaskClient
-    app: Flask
-    clock: Clock
-    full: str
-    busy: str
-
-    def get(self, path: str | None = None, **headers: str) -> Any:
-        return self.client.get(path or self.full, headers=headers)
-
-
-@pytest.fixture
-def feeds(app: Flask, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Feeds:
-    clock = Clock()
-    monkeypatch.setattr("service.web.feeds.utcnow", lambda: clock.now)
-    rt = runtime(app)
-    with rt.db.session() as db:
-        runner = default_runner(db)
-        prefs = parse_preferences(load_toml(data_dir / "prefs" / "berlin_evenings.toml"))
-        store_preferences(db, runner, prefs)
-        runner_id = runner.id
-    import_sources(rt.db, runner_id, Walk([data_dir / "sample" / "activities"]).sources())
-    with rt.db.session() as db:
-        links = feed_links(db, default_runner(db), rt.settings, rt.secret)
-    return Feeds(
-        app.test_client(), app, clock, urlsplit(links.https).path, urlsplit(links.busy_https).path
-    )
 
 
 def _events(body: bytes) -> dict[str, Any]:
@@ -257,10 +217,8 @@ def test_the_feed_stays_under_the_size_limit_by_dropping_the_oldest_events(
 def test_a_process_that_never_saw_the_bytes_still_answers_from_the_stored_render(
     feeds: Feeds, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from service.web import feeds as feed_routes
-
     first = feeds.get()
-    monkeypatch.setattr(feed_routes, "_BODIES", feed_routes._Recent(4))  # a fresh worker
+    feedcache.install(feeds.app, runtime(feeds.app).db)  # a fresh worker: nothing remembered
     etag = first.headers["ETag"]
     assert feeds.get(**{"If-None-Match": etag}).status_code == 304
     again = feeds.get()
