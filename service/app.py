@@ -32,7 +32,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = secret
     rt = Runtime(settings=settings, db=Database(settings), secret=secret)
     app.extensions["runstrength"] = rt
-    feedcache.install(app, rt.db)
+    feedcache.install(app, rt.db, settings)
     for blueprint in (health.bp, feeds.bp, pages.bp, api.bp):
         app.register_blueprint(blueprint)
     requestlog.install(app)

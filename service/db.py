@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,9 +11,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.changestamp import ChangeStamp
 from service.settings import Settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -26,20 +24,29 @@ class SchemaOutdated(RuntimeError):
     """The database schema is not the one this code needs."""
 
 
-def make_engine(settings: Settings) -> Engine:
-    """Create the engine; SQLite gets its data dir, WAL and foreign keys."""
-    url = settings.database_url
+def make_engine(settings: Settings, changes: ChangeStamp | None = None) -> Engine:
+    """Create the engine; SQLite gets its data dir, WAL, foreign keys and commit stamping."""
     kwargs: dict[str, Any] = {}
-    if url.startswith("sqlite"):
+    if settings.database_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        database = url.split("///", 1)[-1]
-        if database and database != ":memory:":
+        database = sqlite_file(settings.database_url)
+        if database is not None:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}
-    engine = create_engine(url, **kwargs)
+        if changes is not None:
+            kwargs["connect_args"]["factory"] = changes.connection_factory()
+    engine = create_engine(settings.database_url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def sqlite_file(url: str) -> str | None:
+    """The database file of a SQLite URL; None for other backends and in-memory databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return None if parsed.database.startswith("file:") else parsed.database  # URI form: skip
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -92,55 +99,13 @@ def check_schema(engine: Engine) -> None:
     )
 
 
-class ChangeStamp:
-    """A cheap answer to "was anything committed since I last looked?", for per-process caches.
-
-    SQLite only: ``PRAGMA data_version`` on a private connection moves on every commit made by any
-    other connection, in any process. Elsewhere (and for in-memory SQLite) ``current()`` is None:
-    there is no cheap signal, so callers must ask the database.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        database = engine.url.database if engine.dialect.name == "sqlite" else None
-        self._uri = None if database in (None, "", ":memory:") else _read_only_uri(database)
-        self._lock = threading.Lock()
-        self._connection: sqlite3.Connection | None = None
-        self._pid = 0
-        self._epoch = 0
-
-    def current(self) -> tuple[int, int] | None:
-        """An opaque stamp: equal stamps mean nothing was committed in between."""
-        if self._uri is None:
-            return None
-        with self._lock:
-            try:
-                if self._connection is None or self._pid != os.getpid():  # never across fork
-                    self._connection = sqlite3.connect(self._uri, uri=True, check_same_thread=False)
-                    self._pid, self._epoch = os.getpid(), self._epoch + 1
-                (version,) = self._connection.execute("PRAGMA data_version").fetchone()
-            except sqlite3.Error:  # no file yet, or unreadable: no stamp, callers query
-                self._connection = None
-                return None
-            return self._epoch, int(version)
-
-    def close(self) -> None:
-        with self._lock:
-            if self._connection is not None and self._pid == os.getpid():
-                self._connection.close()
-            self._connection = None
-
-
-def _read_only_uri(database: str) -> str:
-    return Path(database).resolve().as_uri() + "?mode=ro"
-
-
 class Database:
     """One engine and its session factory, owned by whoever built it from settings."""
 
     def __init__(self, settings: Settings) -> None:
-        self.engine = make_engine(settings)
+        self.changes = ChangeStamp(sqlite_file(settings.database_url))
+        self.engine = make_engine(settings, self.changes)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.changes = ChangeStamp(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -36,6 +36,11 @@ class Rendered:
     etag: str
     last_modified: datetime
 
+    @property
+    def bodies(self) -> tuple[bytes, bytes]:
+        """(plain, gzipped): what a process keeps in memory by ETag."""
+        return self.body, self.body_gz
+
 
 def feed_window(runner: Runner, today: date) -> Horizon:
     """Two weeks back, this week and four weeks ahead."""

@@ -1,4 +1,4 @@
-"""Per-process memory for feed polls: looked-up feed states and rendered bytes.
+"""Per-process memory for feed polls: looked-up feed states, their validators, rendered bytes.
 
 A poll of an unchanged feed then costs one ``PRAGMA data_version`` (SQLite) instead of a query;
 any commit anywhere (a rotation, a plan change, another worker's render) makes every remembered
@@ -9,18 +9,39 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.utils import format_datetime
 from typing import Generic, TypeVar
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
 from service.db import Database
+from service.settings import Settings
 from service.usecases.feeds import FeedState, peek_feed, token_hash
+from service.usecases.publish_plan import cache_key
 
 K = TypeVar("K")
 V = TypeVar("V")
 _EXTENSION_KEY = "runstrength.feedcache"
-STATES = 4096  # ~200 bytes each
+STATES = 4096  # ~300 bytes each
 BODIES = 256  # ~256 feeds of ~25 kB plain + gzip
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    """What a response carries about one render: strong ETags and Last-Modified as HTTP date."""
+
+    etag: str
+    etag_gz: str
+    last_modified: datetime
+    last_modified_http: str
+
+    @classmethod
+    def of(cls, etag: str, last_modified: datetime) -> Validators:
+        http_date = format_datetime(last_modified, usegmt=True)
+        return cls(etag, etag[:-1] + '-gz"', last_modified, http_date)
 
 
 class Recent(Generic[K, V]):
@@ -46,32 +67,65 @@ class Recent(Generic[K, V]):
                 self._items.popitem(last=False)
 
 
+class _Entry:
+    """A looked-up state under the stamp it was read with, and the day its render was judged."""
+
+    __slots__ = ("judged", "stamp", "state")
+
+    def __init__(self, stamp: int | None, state: FeedState) -> None:
+        self.stamp, self.state = stamp, state
+        self.judged: tuple[date, Validators | None] | None = None  # replaced whole: thread-safe
+
+
 class FeedCache:
     """Feed states valid while the database's change stamp holds, and rendered bytes by ETag."""
 
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._states: Recent[tuple[str, str], tuple[object, FeedState]] = Recent(STATES)
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db, self._settings = db, settings
+        self._states: Recent[tuple[str, str], _Entry] = Recent(STATES)
         self.bodies: Recent[str, tuple[bytes, bytes]] = Recent(BODIES)
 
-    def state(self, token: str, variant: str) -> FeedState | None:
-        """What a poll needs; None for an unknown token (never remembered: no memory for junk)."""
+    def lookup(
+        self, token: str, variant: str, now: datetime
+    ) -> tuple[FeedState, Validators | None] | None:
+        """None for an unknown token; else the state and, if still today's, its stored render."""
+        entry = self._entry(token, variant)
+        if entry is None:
+            return None
+        today = now.astimezone(ZoneInfo(entry.state.timezone)).date()
+        judged = entry.judged
+        if judged is None or judged[0] != today:
+            judged = today, self._stored(entry.state, variant, today)
+            entry.judged = judged
+        return entry.state, judged[1]
+
+    def _entry(self, token: str, variant: str) -> _Entry | None:
         stamp = self._db.changes.current()  # read before the query: a commit in between -> stale
-        key = (token_hash(token), variant)
+        key = (token, variant)
         if stamp is not None:
             hit = self._states.get(key)
-            if hit is not None and hit[0] == stamp:
-                return hit[1]
+            if hit is not None and hit.stamp == stamp:
+                return hit
         with self._db.engine.connect() as connection:
-            found = peek_feed(connection, key[0], variant)
-        if found is not None and stamp is not None:
-            self._states.put(key, (stamp, found))
-        return found
+            found = peek_feed(connection, token_hash(token), variant)
+        if found is None:
+            return None  # never remembered: no memory for junk tokens
+        entry = _Entry(stamp, found)
+        if stamp is not None:
+            self._states.put(key, entry)
+        return entry
+
+    def _stored(self, state: FeedState, variant: str, today: date) -> Validators | None:
+        if state.cache_key is None or not state.etag or state.last_modified is None:
+            return None
+        if state.cache_key != cache_key(state.plan_changed_at, self._settings, variant, today):
+            return None
+        return Validators.of(state.etag, state.last_modified)
 
 
-def install(app: Flask, db: Database) -> None:
+def install(app: Flask, db: Database, settings: Settings) -> None:
     """Give ``app`` its own feed cache (one per app: tests build many apps per process)."""
-    app.extensions[_EXTENSION_KEY] = FeedCache(db)
+    app.extensions[_EXTENSION_KEY] = FeedCache(db, settings)
 
 
 def feed_cache() -> FeedCache:

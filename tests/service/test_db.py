@@ -1,9 +1,6 @@
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -103,34 +100,3 @@ def test_upgrading_an_existing_install_gives_its_runners_a_plan_key(
         runner = session.query(Runner).one()
         assert runner.plan_changed_at.tzinfo is UTC
     engine.dispose()
-
-
-def test_the_change_stamp_holds_until_a_commit_anywhere_moves_it(rt: Runtime) -> None:
-    stamp = rt.db.changes.current()
-    if rt.db.engine.dialect.name != "sqlite":
-        assert stamp is None  # no cheap signal: callers must ask the database
-        return
-    assert stamp is not None
-    with rt.db.engine.connect() as connection:
-        connection.execute(text("SELECT count(*) FROM runners"))
-    assert rt.db.changes.current() == stamp  # reads move nothing
-    with rt.db.session() as db:
-        db.add(Runner(name="in this process", timezone="UTC", preferences={}))
-    moved = rt.db.changes.current()
-    assert moved != stamp
-    database = rt.db.engine.url.database
-    other_process = (
-        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
-        "c.execute(\"UPDATE runners SET name = 'elsewhere'\"); c.commit()"
-    )
-    subprocess.run([sys.executable, "-c", other_process, str(database)], check=True, timeout=60)
-    assert rt.db.changes.current() not in (stamp, moved)
-
-
-def test_a_sqlite_database_that_does_not_exist_yet_has_no_stamp(tmp_path: Path) -> None:
-    app = create_app({"data_dir": str(tmp_path), "database_url": "sqlite:///:memory:"})
-    assert runtime(app).db.changes.current() is None
-    missing = create_app(
-        {"data_dir": str(tmp_path), "database_url": f"sqlite:///{tmp_path / 'no' / 'x.db'}"}
-    )
-    assert runtime(missing).db.changes.current() is None

@@ -218,7 +218,9 @@ def test_a_process_that_never_saw_the_bytes_still_answers_from_the_stored_render
     feeds: Feeds, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = feeds.get()
-    feedcache.install(feeds.app, runtime(feeds.app).db)  # a fresh worker: nothing remembered
+    feedcache.install(
+        feeds.app, runtime(feeds.app).db, runtime(feeds.app).settings
+    )  # a fresh worker: nothing remembered
     etag = first.headers["ETag"]
     assert feeds.get(**{"If-None-Match": etag}).status_code == 304
     again = feeds.get()
