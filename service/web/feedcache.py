@@ -106,8 +106,9 @@ class FeedCache:
             hit = self._states.get(key)
             if hit is not None and hit.stamp == stamp:
                 return hit
-        with self._db.engine.connect() as connection:
-            found = peek_feed(connection, token_hash(token), variant)
+        # One statement, so autocommit: no BEGIN/ROLLBACK round trips around it (PostgreSQL).
+        with self._db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as db:
+            found = peek_feed(db, token_hash(token), variant)
         if found is None:
             return None  # never remembered: no memory for junk tokens
         entry = _Entry(stamp, found)
