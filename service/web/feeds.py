@@ -5,14 +5,19 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, abort, request
+from werkzeug.datastructures import Headers
 
 from service.app import runtime
 from service.models import utcnow
 from service.usecases.feeds import find_feed
 from service.usecases.publish_plan import BUSY, FULL, Rendered, feed_for
 from service.web.feedcache import Validators, feed_cache
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 bp = Blueprint("feeds", __name__)
 FEED_NAME = re.compile(r"^(?P<token>[a-z2-7]{32})(?P<busy>-busy)?\.ics$")
@@ -43,9 +48,12 @@ def feed(name: str) -> Response:
 
 
 class NotModified(Response):
-    """A 304: no Content-Type is set only for werkzeug to strip it again."""
+    """A 304 carrying only the cache fields it is built with (nothing for werkzeug to strip)."""
 
     default_mimetype = None
+
+    def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
+        return Headers(self.headers)
 
 
 def _answer(validators: Validators, bodies: tuple[bytes, bytes] | None) -> Response:

@@ -109,6 +109,8 @@ def _fields(response: Response, duration_ms: float | None) -> dict[str, Any]:
 
 
 def _length(response: Response) -> int | None:
+    if response.status_code in (204, 304):
+        return 0
     if response.is_streamed:
         return response.content_length
     return response.content_length if response.content_length is not None else 0
