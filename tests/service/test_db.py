@@ -100,3 +100,14 @@ def test_upgrading_an_existing_install_gives_its_runners_a_plan_key(
         runner = session.query(Runner).one()
         assert runner.plan_changed_at.tzinfo is UTC
     engine.dispose()
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_describe(rt: Runtime) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from service.models import Base
+
+    with rt.db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
