@@ -36,8 +36,9 @@ def feed(name: str) -> Response:
     found = cache.lookup(token, variant, now)
     if found is None:
         abort(404)
-    validators, bodies = found[1], None
-    if validators is None:
+    _state, validators = found
+    bodies: tuple[bytes, bytes] | None = None
+    if validators is None:  # no stored render for today: render (or fetch) it now
         rendered = _render(token, variant, now)
         validators = Validators.of(rendered.etag, rendered.last_modified)
         bodies = rendered.bodies
