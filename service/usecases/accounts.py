@@ -160,12 +160,3 @@ def _record_failure(db: Session, key: str, now: datetime) -> None:
     else:
         throttle.failures += 1
 
-
-def account_email(db: Session, account_id: int) -> str:
-    """The email an account signs in with."""
-    return db.get_one(Account, account_id).email
-
-
-def runner_of(db: Session, signed_in: SignedIn) -> Runner:
-    """The signed-in account's runner."""
-    return db.get_one(Runner, signed_in.runner_id)
