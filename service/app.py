@@ -24,7 +24,27 @@ class Runtime:
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the application from RUNSTRENGTH_* settings, with ``overrides`` winning (tests)."""
-    from service.web import api, benchfixture, feedcache, feeds, health, pages, requestlog
+    from service.web import (
+        accounts,
+        api,
+        api_feed,
+        api_imports,
+        api_runner,
+        api_sessions,
+        auth,
+        benchfixture,
+        connections,
+        feedcache,
+        feeds,
+        health,
+        pages,
+        requestlog,
+        sessions,
+        settings_pages,
+        subscribe,
+        tokens,
+        uploads,
+    )
 
     settings = Settings.from_env(overrides=overrides)
     app = Flask(__name__)
@@ -33,7 +53,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     rt = Runtime(settings=settings, db=Database(settings), secret=secret)
     app.extensions["runstrength"] = rt
     feedcache.install(app, rt.db, settings)
-    for blueprint in (health.bp, feeds.bp, pages.bp, api.bp):
+    auth.install(app)
+    blueprints = [health.bp, feeds.bp, pages.bp, accounts.bp, settings_pages.bp, sessions.bp]
+    blueprints += [uploads.bp, subscribe.bp, connections.bp, tokens.bp, api.bp]
+    blueprints += [api_sessions.bp, api_imports.bp, api_runner.bp, api_feed.bp]
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     requestlog.install(app)
     benchfixture.register(app)  # only with RUNSTRENGTH_BENCH_ENDPOINT=1 (bench/feed_http.py)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
+from sqlalchemy.orm import Session as DbSession
 
 from integrations.calendar.ical import render_calendar
 from integrations.types import CalendarEvent
 from service.app import Runtime
+from service.models import Runner
 from service.planning.model import (
     Exercise,
     OverrideAction,
@@ -178,11 +180,15 @@ def stateless_plan(
 
 
 def stored_plan(
-    rt: Runtime, today: date | None, start: date | None, weeks: int
+    rt: Runtime,
+    today: date | None,
+    start: date | None,
+    weeks: int,
+    pick: Callable[[DbSession], Runner] = default_runner,
 ) -> tuple[Plan, datetime]:
-    """The default runner's plan and when its inputs last changed."""
+    """A stored runner's plan (default: the installation's first) and when its inputs changed."""
     with rt.db.session() as db:
-        runner = default_runner(db)
+        runner = pick(db)
         day = today or today_for(runner)
         window = plan_window(runner_preferences(runner), day, start, weeks)
         return plan_for_runner(db, runner, window), inputs_revised(db, runner)

@@ -39,6 +39,7 @@ class Settings:
     google_oauth_root: str = ""
     strava_api_root: str = ""
     intervals_api_root: str = ""
+    single_runner: bool = False
 
     @classmethod
     def from_env(
@@ -60,10 +61,12 @@ class Settings:
             if isinstance(keys_raw, str)
             else tuple(keys_raw)
         )
+        single_runner = _flag("single_runner", raw.pop("single_runner", False))
         settings = cls(
             data_dir=data_dir.expanduser(),
             database_url=database_url,
             encryption_keys=keys,
+            single_runner=single_runner,
             **{k: str(v) for k, v in raw.items()},
         )
         settings.validate()
@@ -103,6 +106,18 @@ def sqlalchemy_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def _flag(name: str, value: object) -> bool:
+    """A yes/no setting: 1/true/yes/on or 0/false/no/off (or empty), any case."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"", "0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{PREFIX}{name.upper()}: expected 1 or 0 (true/false), got {value!r}")
 
 
 def _check_fernet_key(key: str) -> None:

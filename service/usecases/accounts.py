@@ -159,4 +159,3 @@ def _record_failure(db: Session, key: str, now: datetime) -> None:
         throttle.window_start, throttle.failures = now, 1
     else:
         throttle.failures += 1
-

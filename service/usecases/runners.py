@@ -27,10 +27,10 @@ def system_timezone() -> str:
         name = tzlocal.get_localzone_name()
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return "UTC"
-    return name if name and _is_zone(name) else "UTC"
+    return name if name and is_zone(name) else "UTC"
 
 
-def _is_zone(name: str) -> bool:
+def is_zone(name: str) -> bool:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -63,7 +63,7 @@ class RunnerChange:
 def update_runner(session: Session, runner: Runner, change: RunnerChange) -> Runner:
     """Apply a change after checking every value; a new zone re-dates runs without an offset."""
     if change.timezone is not None:
-        if not _is_zone(change.timezone) or change.timezone not in available_timezones():
+        if not is_zone(change.timezone) or change.timezone not in available_timezones():
             raise InvalidValue(
                 f"unknown time zone {change.timezone!r} (use an IANA name like Europe/Berlin)"
             )

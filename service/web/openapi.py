@@ -16,6 +16,7 @@ from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.routing import Rule
 
+from service.web.auth import is_public
 from service.web.params import BadParameter, Param, read_params
 
 OPENAPI_VERSION = "3.1.0"
@@ -37,6 +38,19 @@ class Body:
 
 
 ERROR_BODY = Body("Error", ERROR)
+SECURITY_SCHEMES = {
+    "cookie": {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "runstrength_session",
+        "description": "The web session; unsafe methods also need the X-CSRFToken header.",
+    },
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A personal API token created on the settings page.",
+    },
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +62,7 @@ class Operation:
     description: str
     params: tuple[Param, ...]
     responses: Mapping[int, tuple[str, Body]]
+    body: Body | None = None
 
 
 _OPERATIONS: dict[object, Operation] = {}  # keyed by the registered view function
@@ -60,25 +75,36 @@ def operation(
     params: tuple[Param, ...] = (),
     ok: Body,
     errors: Mapping[int, tuple[str, Body]] | None = None,
+    body: Body | None = None,
 ) -> Callable[[View], View]:
-    """Register a route for the document and hand it its parsed parameters as keywords."""
+    """Register a route for the document and hand it its parsed parameters as keywords.
+
+    With ``body``, the request must carry a JSON object, handed to the view as ``body``.
+    """
     responses: dict[int, tuple[str, Body]] = {200: ("OK", ok)}
-    if params:
-        responses[400] = ("A parameter is missing, unknown or malformed.", ERROR_BODY)
+    if params or body:
+        responses[400] = ("A parameter or the body is missing or malformed.", ERROR_BODY)
     responses.update(errors or {})
 
     def register(view: View) -> View:
         @functools.wraps(view)
         def parsed(**kwargs: Any) -> ResponseReturnValue:
-            if not params:  # probes and the document never fail over a stray query string
+            if not params and body is None:  # probes never fail over a stray query string
                 return view(**kwargs)
             try:
                 values = read_params(params, request.args)
             except BadParameter as exc:
                 return jsonify(error=str(exc)), 400
+            if body is not None:
+                payload = request.get_json(silent=True)
+                if not isinstance(payload, dict):
+                    return jsonify(error="body: expected a JSON object"), 400
+                values["body"] = payload
             return view(**kwargs, **values)
 
-        _OPERATIONS[parsed] = Operation(view.__name__, summary, description, params, responses)
+        _OPERATIONS[parsed] = Operation(
+            view.__name__, summary, description, params, responses, body
+        )
         return parsed
 
     return register
@@ -93,15 +119,21 @@ def openapi_document(app: Flask, *, title: str, version: str) -> dict[str, Any]:
         if found is None:
             continue
         methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+        private = not is_public(rule.endpoint, app.view_functions[rule.endpoint])
         for method in methods:
-            doc = _operation_doc(found, _path_params(rule))
+            doc = _operation_doc(found, _path_params(rule), private=private)
             paths.setdefault(_path_of(rule.rule), {})[method.lower()] = doc
         bodies.update({body.name: body.schema for _text, body in found.responses.values()})
+        if found.body is not None:
+            bodies[found.body.name] = found.body.schema
     return {
         "openapi": OPENAPI_VERSION,
         "info": {"title": title, "version": version},
         "paths": paths,
-        "components": {"schemas": dict(sorted(bodies.items()))},
+        "components": {
+            "schemas": dict(sorted(bodies.items())),
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }
 
 
@@ -118,13 +150,22 @@ def _path_params(rule: Rule) -> list[dict[str, Any]]:
     ]
 
 
-def _operation_doc(found: Operation, path_params: list[dict[str, Any]]) -> dict[str, Any]:
+def _operation_doc(
+    found: Operation, path_params: list[dict[str, Any]], *, private: bool
+) -> dict[str, Any]:
     doc: dict[str, Any] = {"operationId": found.operation_id, "summary": found.summary}
     if found.description:
         doc["description"] = found.description
     parameters = path_params + [_param_doc(p) for p in found.params]
     if parameters:
         doc["parameters"] = parameters
+    if found.body is not None:
+        ref = {"$ref": f"#/components/schemas/{found.body.name}"}
+        doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref}}}
+    responses = dict(found.responses)
+    if private:
+        doc["security"] = [{"cookie": []}, {"bearer": []}]
+        responses.setdefault(401, ("Not signed in, or the API token is unknown.", ERROR_BODY))
     doc["responses"] = {
         str(status): {
             "description": text,
@@ -132,7 +173,7 @@ def _operation_doc(found: Operation, path_params: list[dict[str, Any]]) -> dict[
                 "application/json": {"schema": {"$ref": f"#/components/schemas/{body.name}"}}
             },
         }
-        for status, (text, body) in sorted(found.responses.items())
+        for status, (text, body) in sorted(responses.items())
     }
     return doc
 

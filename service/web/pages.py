@@ -11,18 +11,17 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from service.app import runtime
-from service.plan_view import exercise_line
 from service.planning.model import Session, Skipped, WeekPlan
 from service.usecases.build_plan import plan_for_runner, plan_window, runner_preferences
-from service.usecases.feeds import FeedLinks, feed_links
 from service.usecases.history import MileageReport, mileage_report, today_for
-from service.usecases.runners import default_runner
-from service.web.charts import mileage_chart, per_unit, qr_svg
+from service.web.auth import current_runner
+from service.web.charts import mileage_chart, per_unit
 from service.web.params import BadParameter, date_param
 
 bp = Blueprint("pages", __name__)
 
 CHART_WEEKS = 12
+PLAN_WEEKS = 2  # this week and next
 HIGH_LOAD, LOW_LOAD = 1.3, 0.8  # TRAINING.md section 2
 TODAY = date_param("today", "Show the page as if today were this date (demos and tests).")
 KIND_NAMES = {"upper_body": "Upper body", "core": "Core", "cross_training": "Cross-training"}
@@ -36,7 +35,7 @@ PRIVATE = {
 
 @dataclass(frozen=True, slots=True)
 class Day:
-    """One day of this week on the page: its run and the sessions placed on it."""
+    """One day on the page: its run (done or expected) and the sessions placed on it."""
 
     day: date
     run: str
@@ -46,8 +45,18 @@ class Day:
 
 
 @dataclass(frozen=True, slots=True)
-class RunnerPage:
-    """Everything the runner template shows, already worked out."""
+class WeekView:
+    """One week of the day-by-day list, with what the planner could not place."""
+
+    plan: WeekPlan
+    days: tuple[Day, ...]
+    skipped: tuple[Skipped, ...]
+    conflicts: tuple[Skipped, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    """Everything the dashboard template shows, already worked out."""
 
     today: date
     timezone: str
@@ -56,43 +65,38 @@ class RunnerPage:
     chart: Markup
     average: str
     load: str
-    week: WeekPlan
-    days: tuple[Day, ...]
-    skipped: tuple[Skipped, ...]
-    conflicts: tuple[Skipped, ...]
-    links: FeedLinks
-    qr: Markup
+    weeks: tuple[WeekView, ...]
+    has_runs: bool
+    onboarded: bool
 
 
 @bp.get("/")
-def runner_page() -> ResponseReturnValue:
-    """The default runner's page (single-runner mode until accounts arrive)."""
+def dashboard() -> ResponseReturnValue:
+    """The signed-in runner's mileage, load and this week and next, day by day."""
     try:  # other query parameters (campaign tags and the like) are no concern of a page
         today: date | None = TODAY.read(request.args.get(TODAY.name))
     except BadParameter as exc:
         return _error_page(400, "That address has a bad parameter", str(exc))
     page = _build_page(today)
     body = render_template(
-        "runner.html",
+        "dashboard.html",
         page=page,
-        exercise_line=exercise_line,
         kind_name=lambda kind: KIND_NAMES.get(kind.value, kind.value),
     )
     return body, 200, PRIVATE
 
 
-def _build_page(today: date | None) -> RunnerPage:
-    """Read the runner, their mileage, this week's plan and feed links in one transaction."""
+def _build_page(today: date | None) -> Dashboard:
+    """Read the runner, their mileage and two weeks of plan in one transaction."""
     rt = runtime()
     with rt.db.session() as db:
-        runner = default_runner(db)
+        runner = current_runner(db)
         day = today or today_for(runner)
         report = mileage_report(db, runner, today=day, weeks=CHART_WEEKS)
-        window = plan_window(runner_preferences(runner), day, None, 1)
-        week = plan_for_runner(db, runner, window).weeks[0]
-        links = feed_links(db, runner, rt.settings, rt.secret)
-        units, zone = runner.units, runner.timezone
-    return RunnerPage(
+        window = plan_window(runner_preferences(runner), day, None, PLAN_WEEKS)
+        weeks = plan_for_runner(db, runner, window).weeks
+        units, zone, onboarded = runner.units, runner.timezone, bool(runner.preferences)
+    return Dashboard(
         today=day,
         timezone=zone,
         units=units,
@@ -100,12 +104,9 @@ def _build_page(today: date | None) -> RunnerPage:
         chart=mileage_chart(report.weeks, units=units, avg4_m=report.avg4_m, today=day),
         average=_average_words(report, units),
         load=_load_words(report.load_ratio),
-        week=week,
-        days=_days(week, day, units),
-        skipped=week.skipped,
-        conflicts=week.conflicts,
-        links=links,
-        qr=qr_svg(links.webcal, title="QR code of your calendar feed's subscribe link"),
+        weeks=tuple(WeekView(w, _days(w, day, units), w.skipped, w.conflicts) for w in weeks),
+        has_runs=any(w.runs for w in report.weeks),
+        onboarded=onboarded,
     )
 
 
@@ -120,7 +121,8 @@ def _days(week: WeekPlan, today: date, units: str) -> tuple[Day, ...]:
         if planned is not None and planned.run.value != "none":
             run = f"{planned.run.value.capitalize()} run"
             if planned.planned_km:
-                run += f", about {per_unit(planned.planned_km * 1000, units):.0f} {units}"
+                done = "ran" if day < today else "about"
+                run += f", {done} {per_unit(planned.planned_km * 1000, units):.0f} {units}"
         sessions = tuple(sorted((s for s in week.sessions if s.day == day), key=lambda s: s.start))
         out.append(Day(day, run, sessions, past=day < today, is_today=day == today))
     return tuple(out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -11,9 +13,11 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from integrations.files.sources import Walk
 from service.app import runtime
+from service.models import Account
 from service.preferences import load_toml, parse_preferences
 from service.usecases.feeds import feed_links
 from service.usecases.import_files import import_sources
@@ -28,8 +32,21 @@ TODAY = date(2026, 11, 22)  # the sample's last day, a Sunday
 
 
 @pytest.fixture
-def sample_app(app: Flask, data_dir: Path) -> Flask:
-    """The migrated app whose default runner (Europe/Berlin, km) holds the sample's activities."""
+def single_app(overrides: dict[str, str]) -> Iterator[Flask]:
+    """The application in single-runner mode (a personal install, the demo): no sign-in."""
+    from service import db as dbmod
+    from service.app import create_app
+
+    application = create_app({**overrides, "single_runner": True})
+    dbmod.upgrade(runtime(application).db.engine)
+    yield application
+    runtime(application).db.dispose()
+
+
+@pytest.fixture
+def sample_app(single_app: Flask, data_dir: Path) -> Flask:
+    """Single-runner mode, the default runner (Europe/Berlin, km) holding the sample's runs."""
+    app = single_app
     rt = runtime(app)
     with rt.db.session() as db:
         runner = update_runner(db, default_runner(db), RunnerChange(timezone="Europe/Berlin"))
@@ -72,3 +89,63 @@ def feeds(app: Flask, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Feeds:
     return Feeds(
         app.test_client(), app, clock, urlsplit(links.https).path, urlsplit(links.busy_https).path
     )
+
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
+PASSWORD = "correct horse battery"
+
+
+def csrf(client: FlaskClient, page: str = "/signin") -> str:
+    """The CSRF token a page hands this client's session (from its <meta name="csrf-token">)."""
+    response = client.get(page)
+    found = CSRF_META.search(response.get_data(as_text=True))
+    assert found, f"no CSRF token on {page} ({response.status_code})"
+    return found[1]
+
+
+@dataclass
+class Member:
+    """A signed-up runner with a signed-in test client."""
+
+    client: FlaskClient
+    runner_id: int
+    email: str
+
+    def csrf(self, page: str = "/settings/password") -> str:
+        return csrf(self.client, page)
+
+    def post(self, path: str, data: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        """POST a form with this session's CSRF token, like the browser would."""
+        fields = {"csrf_token": self.csrf(), **(data or {})}
+        return self.client.post(path, data=fields, **kwargs)
+
+    def api(self, method: str, path: str, json: Any = None) -> Any:
+        """A JSON call with the session cookie and the X-CSRFToken header."""
+        headers = {"X-CSRFToken": self.csrf()}
+        return self.client.open(path, method=method, json=json, headers=headers)
+
+
+def sign_up(app: Flask, email: str, timezone: str = "Europe/Berlin") -> Member:
+    """Sign up through the real form and return the signed-in client."""
+    client = app.test_client()
+    token = csrf(client, "/signup")
+    form = {"email": email, "password": PASSWORD, "confirm": PASSWORD, "timezone": timezone}
+    response = client.post("/signup", data=form | {"csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:800]
+    with runtime(app).db.session() as db:
+        runner_id = db.scalars(
+            select(Account.runner_id).where(Account.email == email.lower())
+        ).one()
+    return Member(client, runner_id, email)
+
+
+@pytest.fixture
+def member(app: Flask) -> Member:
+    """A fresh signed-up runner (Europe/Berlin) with a signed-in client."""
+    return sign_up(app, "runner@example.com")
+
+
+@pytest.fixture
+def other(app: Flask) -> Member:
+    """A second runner, to prove that nobody sees anybody else's data."""
+    return sign_up(app, "other@example.com")
