@@ -52,6 +52,7 @@ def demo_overrides(data_dir: Path, host: str, port: int) -> dict[str, Any]:
         "data_dir": str(demo_dir),
         "database_url": f"sqlite:///{demo_dir / 'runstrength.db'}",
         "base_url": public_url(host, port),
+        "single_runner": True,  # the demo runner's pages open without signing in
     }
 
 

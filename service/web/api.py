@@ -64,7 +64,11 @@ def mileage(weeks: int, today: date | None) -> ResponseReturnValue:
 @operation("This document: every documented route the running service serves.", ok=DOCUMENT)
 def openapi() -> ResponseReturnValue:
     """The OpenAPI 3.1 document, built from the route registry and the URL map."""
-    return jsonify(openapi_document(current_app, title="runstrength", version=_version()))
+    signed_in = not runtime().settings.single_runner
+    document = openapi_document(
+        current_app, title="runstrength", version=_version(), signed_in=signed_in
+    )
+    return jsonify(document)
 
 
 def _version() -> str:

@@ -110,8 +110,13 @@ def operation(
     return register
 
 
-def openapi_document(app: Flask, *, title: str, version: str) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of every registered route the app actually serves."""
+def openapi_document(
+    app: Flask, *, title: str, version: str, signed_in: bool = True
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of every registered route the app actually serves.
+
+    ``signed_in=False`` (single-runner mode) documents every route as open, as it then is.
+    """
     paths: dict[str, dict[str, Any]] = {}
     bodies: dict[str, Mapping[str, Any]] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
@@ -119,7 +124,7 @@ def openapi_document(app: Flask, *, title: str, version: str) -> dict[str, Any]:
         if found is None:
             continue
         methods = sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
-        private = not is_public(rule.endpoint, app.view_functions[rule.endpoint])
+        private = signed_in and not is_public(rule.endpoint, app.view_functions[rule.endpoint])
         for method in methods:
             doc = _operation_doc(found, _path_params(rule), private=private)
             paths.setdefault(_path_of(rule.rule), {})[method.lower()] = doc
