@@ -66,7 +66,7 @@ def _owner(app: Flask, member: Member, data_dir: Path) -> Owner:
     feed_token = urlsplit(links.https).path.rsplit("/", 1)[1].removesuffix(".ics")
     return Owner(
         samples={"uid": uid, "token_id": str(info.id)},
-        secrets=(member.email, feed_token, token, uid),
+        secrets=(member.email, feed_token, token),  # the uid is in the path B sent
         feed_path=urlsplit(links.https).path,
     )
 

@@ -1,0 +1,117 @@
+"""The outside services a runner can connect, and where each stands, as rows for the page and API.
+
+A connection type is one entry in ``KINDS``. Issues that add a connect flow give their entry a
+``state`` reader (and endpoint names); the page needs no change to show it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+
+from sqlalchemy.orm import Session as DbSession
+
+from service.models import Runner
+from service.settings import Settings
+
+
+class State(Enum):
+    """Where one connection of one runner stands."""
+
+    NOT_CONNECTED = "not_connected"
+    CONNECTED = "connected"
+    NEEDS_RECONNECTION = "needs_reconnection"
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What a connection's state reader reports for a runner."""
+
+    state: State
+    last_sync: datetime | None = None
+    account: str | None = None  # whom it is connected as, e.g. an email or athlete name
+
+
+def _never_connected(db: DbSession, runner: Runner) -> Status:
+    """The state of connection types whose flows are not built yet."""
+    return Status(State.NOT_CONNECTED)
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One type of connection: what it is for, when this server offers it, how to read its state."""
+
+    key: str
+    name: str
+    purpose: str
+    configured: Callable[[Settings], bool]
+    missing: str  # why it is not offered, when ``configured`` says no
+    state: Callable[[DbSession, Runner], Status] = _never_connected
+    connect_endpoint: str | None = None  # a POST form action; None until its flow exists
+    disconnect_endpoint: str | None = None
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind(
+        key="google_calendar",
+        name="Google Calendar",
+        purpose="Writes your sessions straight into a Google calendar, updated within minutes "
+        "instead of Google's usual 8 to 24 hours for subscribed feeds.",
+        configured=lambda s: bool(s.google_client_id and s.google_client_secret),
+        missing="This server has no Google client set up (RUNSTRENGTH_GOOGLE_CLIENT_ID and "
+        "RUNSTRENGTH_GOOGLE_CLIENT_SECRET).",
+    ),
+    Kind(
+        key="strava",
+        name="Strava",
+        purpose="Reads your runs from Strava as you record them, so the plan follows what you "
+        "actually ran without uploading files.",
+        configured=lambda s: bool(s.strava_client_id and s.strava_client_secret),
+        missing="This server has no Strava client set up (RUNSTRENGTH_STRAVA_CLIENT_ID and "
+        "RUNSTRENGTH_STRAVA_CLIENT_SECRET).",
+    ),
+    Kind(
+        key="intervals_icu",
+        name="intervals.icu",
+        purpose="Reads your runs from intervals.icu and puts your sessions on its calendar, "
+        "using an API key from your intervals.icu settings.",
+        configured=lambda s: True,  # each runner brings their own API key
+        missing="",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One connection type as one runner sees it."""
+
+    key: str
+    name: str
+    purpose: str
+    available: bool
+    missing: str
+    status: Status
+    connect_endpoint: str | None
+    disconnect_endpoint: str | None
+
+
+def connection_rows(db: DbSession, runner: Runner, settings: Settings) -> list[Row]:
+    """Every connection type, in page order, with the runner's state of each."""
+    rows = []
+    for kind in KINDS:
+        available = kind.configured(settings)
+        rows.append(
+            Row(
+                key=kind.key,
+                name=kind.name,
+                purpose=kind.purpose,
+                available=available,
+                missing="" if available else kind.missing,
+                status=kind.state(db, runner),
+                connect_endpoint=kind.connect_endpoint,
+                disconnect_endpoint=kind.disconnect_endpoint,
+            )
+        )
+    return rows
