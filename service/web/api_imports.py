@@ -99,6 +99,7 @@ LIMIT = int_param("limit", "At most this many activities.", default=100, low=1, 
     ),
     params=(SPORT,),
     ok=IMPORT,
+    files="files",
     errors={
         400: (
             "No file was sent, a parameter is malformed, or the CSRF token is missing.",

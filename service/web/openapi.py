@@ -63,6 +63,7 @@ class Operation:
     params: tuple[Param, ...]
     responses: Mapping[int, tuple[str, Body]]
     body: Body | None = None
+    files: str | None = None  # name of the multipart file field, for uploads
 
 
 _OPERATIONS: dict[object, Operation] = {}  # keyed by the registered view function
@@ -76,10 +77,12 @@ def operation(
     ok: Body,
     errors: Mapping[int, tuple[str, Body]] | None = None,
     body: Body | None = None,
+    files: str | None = None,
 ) -> Callable[[View], View]:
     """Register a route for the document and hand it its parsed parameters as keywords.
 
     With ``body``, the request must carry a JSON object, handed to the view as ``body``.
+    ``files`` documents a multipart upload of files under that field name (the view reads them).
     """
     responses: dict[int, tuple[str, Body]] = {200: ("OK", ok)}
     if params or body:
@@ -103,7 +106,7 @@ def operation(
             return view(**kwargs, **values)
 
         _OPERATIONS[parsed] = Operation(
-            view.__name__, summary, description, params, responses, body
+            view.__name__, summary, description, params, responses, body, files
         )
         return parsed
 
@@ -164,9 +167,9 @@ def _operation_doc(
     parameters = path_params + [_param_doc(p) for p in found.params]
     if parameters:
         doc["parameters"] = parameters
-    if found.body is not None:
-        ref = {"$ref": f"#/components/schemas/{found.body.name}"}
-        doc["requestBody"] = {"required": True, "content": {"application/json": {"schema": ref}}}
+    body = _request_body(found)
+    if body is not None:
+        doc["requestBody"] = body
     responses = dict(found.responses)
     if private:
         doc["security"] = [{"cookie": []}, {"bearer": []}]
@@ -181,6 +184,22 @@ def _operation_doc(
         for status, (text, body) in sorted(responses.items())
     }
     return doc
+
+
+def _request_body(found: Operation) -> dict[str, Any] | None:
+    """A JSON object body by reference, or a multipart upload of files."""
+    if found.body is not None:
+        schema: dict[str, Any] = {"$ref": f"#/components/schemas/{found.body.name}"}
+        return {"required": True, "content": {"application/json": {"schema": schema}}}
+    if found.files is None:
+        return None
+    binary = {"type": "string", "contentMediaType": "application/octet-stream"}
+    schema = {
+        "type": "object",
+        "required": [found.files],
+        "properties": {found.files: {"type": "array", "items": binary}},
+    }
+    return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
 
 
 def _param_doc(param: Param) -> dict[str, Any]:
