@@ -44,11 +44,11 @@ def test_the_mileage_is_the_json_the_cli_prints(
     assert len(served["weeks"]) == (4 if query else 12)
 
 
-
 @pytest.fixture
 def app(single_app: Flask) -> Flask:
     """These tests read the single runner of a personal install, with no sign-in."""
     return single_app
+
 
 def test_without_today_the_runner_s_own_today_is_used(sample_app: Flask) -> None:
     body = _get(sample_app, "/api/v1/mileage?weeks=1")

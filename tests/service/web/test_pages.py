@@ -42,11 +42,11 @@ def _chart(page: HtmlElement) -> HtmlElement:
     return chart
 
 
-
 @pytest.fixture
 def app(single_app: Flask) -> Flask:
     """These tests read the single runner of a personal install, with no sign-in."""
     return single_app
+
 
 def test_the_chart_has_a_bar_for_each_of_the_last_12_weeks(sample_app: Flask) -> None:
     chart = _chart(_page(sample_app))
