@@ -59,3 +59,18 @@ def test_a_bad_key_never_appears_in_the_error_message() -> None:
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({"RUNSTRENGTH_ENCRYPTION_KEYS": "s3cret-value"})
     assert "s3cret-value" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1", True), ("true", True), ("On", True), ("0", False), ("", False), ("no", False)],
+)
+def test_single_runner_mode_is_a_yes_no_switch(raw: str, expected: bool) -> None:
+    settings = Settings.from_env({"RUNSTRENGTH_SINGLE_RUNNER": raw})
+    assert settings.single_runner is expected
+
+
+def test_single_runner_mode_is_off_unless_asked_for() -> None:
+    assert Settings.from_env({}).single_runner is False
+    with pytest.raises(SettingsError, match="RUNSTRENGTH_SINGLE_RUNNER"):
+        Settings.from_env({"RUNSTRENGTH_SINGLE_RUNNER": "maybe"})
