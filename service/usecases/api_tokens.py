@@ -16,6 +16,7 @@ from service.usecases.runners import InvalidValue
 PREFIX = "rs_"
 MAX_TOKENS = 20
 MAX_NAME = 100
+MAX_ID = 2**63 - 1
 # Recording every use would turn each API read into a write; once a minute is enough to tell.
 TOUCH_EVERY = timedelta(minutes=1)
 
@@ -62,6 +63,8 @@ def list_tokens(db: Session, runner_id: int) -> list[TokenInfo]:
 
 def revoke_token(db: Session, runner_id: int, token_id: int) -> bool:
     """Delete one of the runner's tokens; False when the runner has no such token."""
+    if not 0 < token_id <= MAX_ID:  # larger numbers overflow the database's integers
+        return False
     gone = db.execute(
         delete(ApiToken).where(ApiToken.id == token_id, ApiToken.runner_id == runner_id)
     )

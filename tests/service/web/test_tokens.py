@@ -118,3 +118,9 @@ def test_the_token_is_stored_only_as_a_hash(app: Flask, member: Member) -> None:
     dumped = repr([tuple(row) for row in rows])
     assert token not in dumped
     assert token.removeprefix("rs_") not in dumped
+
+
+def test_a_token_id_beyond_the_database_s_integers_is_simply_not_found(member: Member) -> None:
+    huge = 2**64
+    assert member.api("DELETE", f"/api/v1/tokens/{huge}").status_code == 404
+    assert member.post(f"/settings/tokens/{huge}/revoke").status_code == 404
