@@ -22,6 +22,7 @@ from service.planning.model import (
     Plan,
     Preferences,
     Session,
+    SessionKind,
     Skipped,
     WeekPlan,
 )
@@ -36,6 +37,20 @@ from service.usecases.build_plan import (
 from service.usecases.history import today_for
 from service.usecases.overrides import apply_override, local_slot, restore
 from service.usecases.runners import default_runner, store_preferences
+
+KIND_NAMES = {
+    SessionKind.UPPER_BODY: "Upper body",
+    SessionKind.CORE: "Core",
+    SessionKind.CROSS_TRAINING: "Cross-training",
+}
+
+
+def kind_name(kind: SessionKind | str) -> str:
+    """A session kind in words, for pages."""
+    try:
+        return KIND_NAMES[SessionKind(kind)]
+    except ValueError:
+        return str(kind)
 
 
 def plan_json(plan: Plan) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException
 
 from service.app import runtime
+from service.plan_view import kind_name
 from service.planning.model import Session, Skipped, WeekPlan
 from service.usecases.build_plan import plan_for_runner, plan_window, runner_preferences
 from service.usecases.history import MileageReport, mileage_report, today_for
@@ -24,7 +25,6 @@ CHART_WEEKS = 12
 PLAN_WEEKS = 2  # this week and next
 HIGH_LOAD, LOW_LOAD = 1.3, 0.8  # TRAINING.md section 2
 TODAY = date_param("today", "Show the page as if today were this date (demos and tests).")
-KIND_NAMES = {"upper_body": "Upper body", "core": "Core", "cross_training": "Cross-training"}
 # The page shows the private feed URL: keep it out of caches, referrers and search engines.
 PRIVATE = {
     "Cache-Control": "no-store",
@@ -81,7 +81,7 @@ def dashboard() -> ResponseReturnValue:
     body = render_template(
         "dashboard.html",
         page=page,
-        kind_name=lambda kind: KIND_NAMES.get(kind.value, kind.value),
+        kind_name=kind_name,
     )
     return body, 200, PRIVATE
 

@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from service.app import runtime
 from service.models import Runner
-from service.plan_view import exercise_line
-from service.planning.model import SessionKind
+from service.plan_view import exercise_line, kind_name
 from service.usecases.history import today_for
 from service.usecases.overrides import UnknownSession
 from service.usecases.runners import InvalidValue
@@ -38,11 +37,6 @@ from service.web.params import BadParameter, date_param
 bp = Blueprint("sessions", __name__)
 
 TODAY = date_param("today", "Show the page as if today were this date (demos and tests).")
-KIND_NAMES = {
-    SessionKind.UPPER_BODY: "Upper body",
-    SessionKind.CORE: "Core",
-    SessionKind.CROSS_TRAINING: "Cross-training",
-}
 STATE_WORDS = {
     "planned": "Planned by runstrength",
     "moved": "Moved by you: rebuilds keep it where you put it",
@@ -76,7 +70,7 @@ def _back(uid: str, today: date | None) -> ResponseReturnValue:
 def _render(template: str, status: int = 200, **context: Any) -> ResponseReturnValue:
     body = render_template(
         template,
-        kind_name=KIND_NAMES.get,
+        kind_name=kind_name,
         state_words=STATE_WORDS.get,
         exercise_line=exercise_line,
         **context,

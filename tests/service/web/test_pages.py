@@ -12,10 +12,10 @@ from flask import Flask
 from lxml.html import HtmlElement
 
 from service.app import runtime
+from service.plan_view import kind_name
 from service.planning.model import OverrideAction
 from service.usecases.overrides import apply_override
 from service.usecases.runners import RunnerChange, default_runner, update_runner
-from service.web.pages import KIND_NAMES
 from tests.service.web.conftest import TODAY
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -129,7 +129,7 @@ def test_a_skipped_session_is_listed_with_its_reason_instead_of_shown(sample_app
     page = _page(sample_app)
     assert not page.xpath(f'//*[@id="session-{uid}"]')
     items = [_text(li) for li in _week(page).xpath('.//ul[@class="skipped"]/li')]
-    told = f"{KIND_NAMES[skipped[0]['kind']]}: {skipped[0]['reason']} (runner-skipped)"
+    told = f"{kind_name(skipped[0]['kind'])}: {skipped[0]['reason']} (runner-skipped)"
     assert [item.removesuffix(" open") for item in items] == [told]
 
 
