@@ -92,3 +92,14 @@ class CalendarEvent:
     revised: datetime
     sequence: int = 0
     url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSet:
+    """An OAuth grant as a provider returned it; ``expires_at`` is aware UTC or None."""
+
+    access_token: str
+    refresh_token: str | None
+    expires_at: datetime | None
+    scopes: frozenset[str]
+    token_type: str = "Bearer"

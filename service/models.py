@@ -234,3 +234,55 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Connection(Base):
+    """A runner's link to an outside service: encrypted grant, state and sync bookkeeping."""
+
+    __tablename__ = "connections"
+    __table_args__ = (UniqueConstraint("runner_id", "provider", name="uq_connections_provider"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(ForeignKey("runners.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(32))  # google_calendar | strava | intervals_icu
+    state: Mapped[str] = mapped_column(String(16))  # connected | needs_reconnect
+    grant: Mapped[bytes | None] = mapped_column(LargeBinary)  # Fernet token of the TokenSet JSON
+    scopes: Mapped[str] = mapped_column(Text, default="")  # space-separated, as granted
+    account: Mapped[str] = mapped_column(String(254), default="")  # whom it connects to
+    calendar_id: Mapped[str | None] = mapped_column(String(1024))
+    sync_token: Mapped[str | None] = mapped_column(Text)
+    reminder_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RemoteEvent(Base):
+    """One of our sessions as last written to a connected calendar: its event id and hash."""
+
+    __tablename__ = "remote_events"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "uid", name="uq_remote_events_uid"),
+        Index("ix_remote_events_connection_event", "connection_id", "event_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str] = mapped_column(String(1024))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    start_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_utc: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class OAuthState(Base):
+    """An OAuth authorisation in flight: the state we sent and the PKCE verifier to finish it."""
+
+    __tablename__ = "oauth_states"
+
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    runner_id: Mapped[int] = mapped_column(ForeignKey("runners.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(32))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from service.models import (
     Account,
+    Connection,
     Activity,
     ApiToken,
     Base,
@@ -45,6 +46,9 @@ EXPORTED_TABLES = {
     "feeds": "feed (rotation time only; never the token, its hash or nonce)",
     "feed_renders": "left out: rendered calendar bytes, made again from the rest",
     "api_tokens": "api_tokens (names and times; never the hashes)",
+    "connections": "connections (service, state, account, times; never the encrypted grant)",
+    "remote_events": "left out: event ids in connected calendars, made again on publishing",
+    "oauth_states": "left out: authorisations in flight, gone within minutes",
 }
 
 
@@ -162,6 +166,13 @@ def export_runner(db: DbSession, runner: Runner, now: datetime) -> dict[str, Any
         "feed": None if feed is None else {"rotated_at": feed.rotated_at.isoformat()},
         "api_tokens": _rows(
             db, ApiToken, runner.id, order=ApiToken.created_at, omit=frozenset({"id", "token_hash"})
+        ),
+        "connections": _rows(
+            db,
+            Connection,
+            runner.id,
+            order=Connection.provider,
+            omit=frozenset({"id", "grant", "sync_token"}),
         ),
     }
 
