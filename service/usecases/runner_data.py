@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session as DbSession
 
 from service.models import (
     Account,
-    Connection,
     Activity,
     ApiToken,
     Base,
+    Connection,
     Feed,
     ImportRecord,
     PublishedSession,
