@@ -106,6 +106,7 @@ EXPORT = Body(
             "published_sessions",
             "feed",
             "api_tokens",
+            "connections",
         ],
         "properties": {
             "format": {"const": "runstrength-export/1"},
@@ -119,6 +120,7 @@ EXPORT = Body(
             "published_sessions": ROWS,
             "feed": STAMPED,
             "api_tokens": ROWS,
+            "connections": ROWS,
         },
         "additionalProperties": False,
     },

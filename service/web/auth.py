@@ -16,7 +16,7 @@ from flask import Flask, current_app, g, jsonify, redirect, request, session, ur
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import Session as DbSession
-from werkzeug.exceptions import Unauthorized
+from werkzeug.exceptions import BadRequest, Unauthorized
 
 from service.app import runtime
 from service.models import Runner, utcnow
@@ -131,6 +131,8 @@ def _guard() -> ResponseReturnValue | None:
     bearer = _bearer_token()
     unsafe = request.method not in SAFE_METHODS
     if bearer is None and unsafe and not getattr(view, _NO_CSRF_MARK, False):
+        if any(not isinstance(key, str) for key in request.form):  # a multipart part without a name
+            raise BadRequest("malformed form data: every part needs a name")
         csrf: CSRFProtect = current_app.extensions["runstrength.csrf"]
         csrf.protect()
     if getattr(view, _PUBLIC_MARK, False) or identity() is not None:

@@ -175,3 +175,18 @@ def test_single_runner_mode_needs_no_sign_in_and_has_no_sign_up(single_app: Flas
     assert client.get("/api/v1/plan").status_code == 200
     assert urlsplit(client.get("/signup").headers["Location"]).path == "/"
     assert client.get("/settings/password").status_code == 404
+
+
+def test_a_multipart_part_with_a_broken_name_is_a_clear_400_not_a_crash(
+    single_app: Flask,
+) -> None:
+    body = (  # a part whose name is only a carriage return leaves werkzeug with no name at all
+        b'--xyz\r\nContent-Disposition: form-data; name="\r"\r\n\r\nnull\r\n'
+        b'--xyz\r\nContent-Disposition: form-data; name="files"; filename="a.fit"\r\n\r\n'
+        b"\r\n--xyz--\r\n"
+    )
+    response = single_app.test_client().post(
+        "/api/v1/imports", data=body, content_type="multipart/form-data; boundary=xyz"
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith("bad request")
