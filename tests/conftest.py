@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from service.app import Runtime
     from tests.radicale import Radicale
 
+pytest_plugins = ["tests.fakes.fixtures"]  # fake outside services (Google), for every test
+
 TESTS = Path(__file__).resolve().parent
 DATA = TESTS / "data"
 REAL = TESTS.parent.parent / "shared" / "data" / "real"

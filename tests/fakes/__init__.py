@@ -1,0 +1,1 @@
+"""Fakes of outside services, served on loopback ports for the tests."""
