@@ -33,6 +33,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         api_sessions,
         auth,
         benchfixture,
+        connect,
         connections,
         feedcache,
         feeds,
@@ -55,7 +56,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     feedcache.install(app, rt.db, settings)
     auth.install(app)
     blueprints = [health.bp, feeds.bp, pages.bp, accounts.bp, settings_pages.bp, sessions.bp]
-    blueprints += [uploads.bp, subscribe.bp, connections.bp, tokens.bp, api.bp]
+    blueprints += [uploads.bp, subscribe.bp, connections.bp, connect.bp, tokens.bp, api.bp]
     blueprints += [api_sessions.bp, api_imports.bp, api_runner.bp, api_feed.bp]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

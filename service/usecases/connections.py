@@ -32,11 +32,23 @@ class Status:
     state: State
     last_sync: datetime | None = None
     account: str | None = None  # whom it is connected as, e.g. an email or athlete name
+    problem: str | None = None  # why it needs reconnecting, in words
 
 
 def _never_connected(db: DbSession, runner: Runner) -> Status:
     """The state of connection types whose flows are not built yet."""
     return Status(State.NOT_CONNECTED)
+
+
+def _google_state(db: DbSession, runner: Runner) -> Status:
+    """The Google Calendar connection as stored."""
+    from service.usecases.google_connection import CONNECTED, google_connection
+
+    found = google_connection(db, runner.id)
+    if found is None:
+        return Status(State.NOT_CONNECTED)
+    state = State.CONNECTED if found.state == CONNECTED else State.NEEDS_RECONNECTION
+    return Status(state, found.last_sync_at, found.account or None, found.last_error or None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +63,7 @@ class Kind:
     state: Callable[[DbSession, Runner], Status] = _never_connected
     connect_endpoint: str | None = None  # a POST form action; None until its flow exists
     disconnect_endpoint: str | None = None
+    disconnect_choice: str | None = None  # a checkbox offered with disconnecting (remove_data)
 
 
 KINDS: tuple[Kind, ...] = (
@@ -62,6 +75,10 @@ KINDS: tuple[Kind, ...] = (
         configured=lambda s: bool(s.google_client_id and s.google_client_secret),
         missing="This server has no Google client set up (RUNSTRENGTH_GOOGLE_CLIENT_ID and "
         "RUNSTRENGTH_GOOGLE_CLIENT_SECRET).",
+        state=_google_state,
+        connect_endpoint="connect.google_start",
+        disconnect_endpoint="connect.google_disconnect",
+        disconnect_choice="Also delete the runstrength calendar and its sessions from Google",
     ),
     Kind(
         key="strava",
@@ -95,6 +112,7 @@ class Row:
     status: Status
     connect_endpoint: str | None
     disconnect_endpoint: str | None
+    disconnect_choice: str | None
 
 
 def connection_rows(db: DbSession, runner: Runner, settings: Settings) -> list[Row]:
@@ -112,6 +130,12 @@ def connection_rows(db: DbSession, runner: Runner, settings: Settings) -> list[R
                 status=kind.state(db, runner),
                 connect_endpoint=kind.connect_endpoint,
                 disconnect_endpoint=kind.disconnect_endpoint,
+                disconnect_choice=kind.disconnect_choice,
             )
         )
     return rows
+
+
+def provider_name(key: str) -> str:
+    """A connection type's name for people (its key when unknown)."""
+    return next((kind.name for kind in KINDS if kind.key == key), key)

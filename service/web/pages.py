@@ -8,12 +8,15 @@ from datetime import date, timedelta
 from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from markupsafe import Markup
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from service.app import runtime
+from service.models import Connection
 from service.plan_view import kind_name
 from service.planning.model import Session, Skipped, WeekPlan
 from service.usecases.build_plan import plan_for_runner, plan_window, runner_preferences
+from service.usecases.connections import provider_name
 from service.usecases.history import MileageReport, mileage_report, today_for
 from service.web.auth import current_runner
 from service.web.charts import mileage_chart, per_unit
@@ -68,6 +71,7 @@ class Dashboard:
     weeks: tuple[WeekView, ...]
     has_runs: bool
     onboarded: bool
+    broken_connections: tuple[str, ...] = ()  # providers that need the runner to reconnect
 
 
 @bp.get("/")
@@ -82,6 +86,7 @@ def dashboard() -> ResponseReturnValue:
         "dashboard.html",
         page=page,
         kind_name=kind_name,
+        provider_name=provider_name,
     )
     return body, 200, PRIVATE
 
@@ -96,6 +101,13 @@ def _build_page(today: date | None) -> Dashboard:
         window = plan_window(runner_preferences(runner), day, None, PLAN_WEEKS)
         weeks = plan_for_runner(db, runner, window).weeks
         units, zone, onboarded = runner.units, runner.timezone, bool(runner.preferences)
+        broken = tuple(
+            db.scalars(
+                select(Connection.provider)
+                .where(Connection.runner_id == runner.id, Connection.state == "needs_reconnect")
+                .order_by(Connection.provider)
+            )
+        )
     return Dashboard(
         today=day,
         timezone=zone,
@@ -107,6 +119,7 @@ def _build_page(today: date | None) -> Dashboard:
         weeks=tuple(WeekView(w, _days(w, day, units), w.skipped, w.conflicts) for w in weeks),
         has_runs=any(w.runs for w in report.weeks),
         onboarded=onboarded,
+        broken_connections=broken,
     )
 
 

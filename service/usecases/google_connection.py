@@ -1,0 +1,196 @@
+"""The runner's Google Calendar connection: connect (OAuth with PKCE), keep the grant fresh,
+mark it for reconnection when Google refuses it, and disconnect."""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import requests
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session as DbSession
+
+from integrations.calendar.google import GoogleCalendar
+from integrations.errors import AuthExpired, IntegrationError
+from integrations.google.oauth import CALENDAR_SCOPE, GoogleOAuth, OAuthEndpoints, new_pkce
+from integrations.types import TokenSet
+from service.crypto import SealBroken, Sealer
+from service.models import Connection, OAuthState, RemoteEvent, utcnow
+from service.settings import Settings
+
+PROVIDER = "google_calendar"
+CONNECTED, NEEDS_RECONNECT = "connected", "needs_reconnect"
+REFRESH_MARGIN = timedelta(minutes=5)  # refresh a little before Google's expiry
+STATE_TTL = timedelta(minutes=15)  # an authorisation left longer than this is refused
+
+
+class ConnectFailed(ValueError):
+    """Finishing a connection failed; the message says why in words a runner understands."""
+
+
+@dataclass(frozen=True, slots=True)
+class Consent:
+    """Where to send the runner to give consent, and the state that will bring them back."""
+
+    url: str
+    state: str
+
+
+def oauth_client(settings: Settings, session: requests.Session) -> GoogleOAuth:
+    """The OAuth client for the configured Google app and endpoints."""
+    endpoints = OAuthEndpoints.for_root(settings.google_oauth_root)
+    return GoogleOAuth(settings.google_client_id, settings.google_client_secret, endpoints, session)
+
+
+def callback_url(settings: Settings) -> str:
+    """Where Google sends the runner back to (registered with the Google app)."""
+    return settings.base_url.rstrip("/") + "/connect/google/callback"
+
+
+def google_connection(db: DbSession, runner_id: int) -> Connection | None:
+    """The runner's Google Calendar connection, if any."""
+    return db.scalars(
+        select(Connection).where(Connection.runner_id == runner_id, Connection.provider == PROVIDER)
+    ).first()
+
+
+def start_connect(
+    db: DbSession, runner_id: int, settings: Settings, session: requests.Session, now: datetime
+) -> Consent:
+    """Remember a fresh state and PKCE verifier, and build the consent URL."""
+    Sealer.from_settings(settings)  # refuse early when grants could not be stored
+    db.execute(delete(OAuthState).where(OAuthState.created_at < now - STATE_TTL))
+    pkce, state = new_pkce(), secrets.token_urlsafe(32)
+    db.add(
+        OAuthState(
+            state=state,
+            runner_id=runner_id,
+            provider=PROVIDER,
+            code_verifier=pkce.verifier,
+            created_at=now,
+        )
+    )
+    url = oauth_client(settings, session).authorization_url(
+        redirect_uri=callback_url(settings), state=state, code_challenge=pkce.challenge
+    )
+    return Consent(url, state)
+
+
+def finish_connect(
+    db: DbSession,
+    runner_id: int,
+    settings: Settings,
+    session: requests.Session,
+    *,
+    state: str,
+    code: str,
+    now: datetime,
+) -> Connection:
+    """Check the state, exchange the code, check the scope and store the sealed grant."""
+    pending = db.get(OAuthState, state)
+    if pending is None or pending.runner_id != runner_id or pending.provider != PROVIDER:
+        raise ConnectFailed("this sign-in link is unknown or was already used: start again")
+    db.delete(pending)
+    db.flush()
+    if now - pending.created_at > STATE_TTL:
+        raise ConnectFailed("the Google sign-in took too long: start again")
+    try:
+        grant = oauth_client(settings, session).exchange(
+            code=code,
+            redirect_uri=callback_url(settings),
+            code_verifier=pending.code_verifier,
+            now=now,
+        )
+    except IntegrationError as exc:
+        raise ConnectFailed(f"Google did not accept the sign-in ({exc}): start again") from None
+    if CALENDAR_SCOPE not in grant.scopes:
+        raise ConnectFailed(
+            "Google did not grant access to calendars that runstrength creates: "
+            "connect again and leave that box ticked"
+        )
+    return _store(db, runner_id, grant, settings)
+
+
+def _store(db: DbSession, runner_id: int, grant: TokenSet, settings: Settings) -> Connection:
+    connection = google_connection(db, runner_id) or Connection(
+        runner_id=runner_id, provider=PROVIDER, scopes="", account="", last_error=""
+    )
+    old = Sealer.from_settings(settings).open(connection.grant) if connection.grant else None
+    if grant.refresh_token is None and old is not None:  # Google sends it only the first time
+        grant = TokenSet(grant.access_token, old.refresh_token, grant.expires_at, grant.scopes)
+    connection.grant = Sealer.from_settings(settings).seal(grant)
+    connection.scopes = " ".join(sorted(grant.scopes))
+    connection.state, connection.last_error = CONNECTED, ""
+    db.add(connection)
+    db.flush()
+    return connection
+
+
+def fresh_grant(
+    db: DbSession,
+    connection: Connection,
+    settings: Settings,
+    session: requests.Session,
+    now: datetime,
+) -> TokenSet:
+    """A grant whose access token is good for a while; a refreshed one is stored at once.
+
+    AuthExpired (revoked, expired, testing-mode 7-day limit) marks the connection and re-raises.
+    """
+    sealer = Sealer.from_settings(settings)
+    if connection.grant is None or connection.state != CONNECTED:
+        raise AuthExpired("the Google connection needs to be made again")
+    grant = sealer.open(connection.grant)
+    if grant.expires_at is not None and grant.expires_at - REFRESH_MARGIN > now:
+        return grant
+    if not grant.refresh_token:
+        mark_needs_reconnect(db, connection, "Google gave no refresh token: connect again")
+        raise AuthExpired("no refresh token")
+    try:
+        fresh = oauth_client(settings, session).refresh(grant.refresh_token, now)
+    except AuthExpired as exc:
+        mark_needs_reconnect(db, connection, f"Google refused the stored grant ({exc})")
+        raise
+    connection.grant = sealer.seal(fresh)
+    db.flush()
+    return fresh
+
+
+def mark_needs_reconnect(db: DbSession, connection: Connection, reason: str) -> None:
+    """Stop publishing until the runner connects again, and say why."""
+    connection.state, connection.last_error = NEEDS_RECONNECT, reason
+    db.flush()
+
+
+def disconnect(
+    db: DbSession,
+    connection: Connection,
+    settings: Settings,
+    session: requests.Session,
+    *,
+    remove_calendar: bool = False,
+    now: datetime | None = None,
+) -> None:
+    """Optionally delete our calendar, revoke the grant at Google, forget it all.
+
+    Google's side is best effort: a revoked grant, a calendar already gone or Google being down
+    must not keep the runner connected.
+    """
+    try:
+        grant = fresh_grant(db, connection, settings, session, now or utcnow())
+    except (IntegrationError, SealBroken):
+        grant = None
+    if grant is not None and remove_calendar and connection.calendar_id:
+        calendar = GoogleCalendar(
+            access_token=grant.access_token, api_root=settings.google_api_root, session=session
+        )
+        with suppress(IntegrationError):
+            calendar.delete_calendar(connection.calendar_id)
+    if grant is not None:
+        with suppress(IntegrationError):
+            oauth_client(settings, session).revoke(grant.refresh_token or grant.access_token)
+    db.execute(delete(RemoteEvent).where(RemoteEvent.connection_id == connection.id))
+    db.delete(connection)
+    db.flush()
