@@ -14,6 +14,7 @@ from enum import Enum
 from sqlalchemy.orm import Session as DbSession
 
 from service.models import Runner
+from service.usecases.google_connection import CONNECTED, google_connection
 from service.settings import Settings
 
 
@@ -42,8 +43,6 @@ def _never_connected(db: DbSession, runner: Runner) -> Status:
 
 def _google_state(db: DbSession, runner: Runner) -> Status:
     """The Google Calendar connection as stored."""
-    from service.usecases.google_connection import CONNECTED, google_connection
-
     found = google_connection(db, runner.id)
     if found is None:
         return Status(State.NOT_CONNECTED)
