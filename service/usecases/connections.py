@@ -14,8 +14,8 @@ from enum import Enum
 from sqlalchemy.orm import Session as DbSession
 
 from service.models import Runner
-from service.usecases.google_connection import CONNECTED, google_connection
 from service.settings import Settings
+from service.usecases.google_connection import CONNECTED, google_connection
 
 
 class State(Enum):
@@ -34,6 +34,7 @@ class Status:
     last_sync: datetime | None = None
     account: str | None = None  # whom it is connected as, e.g. an email or athlete name
     problem: str | None = None  # why it needs reconnecting, in words
+    reminder_minutes: int | None = None  # calendars: the popup lead time the runner chose
 
 
 def _never_connected(db: DbSession, runner: Runner) -> Status:
@@ -47,7 +48,13 @@ def _google_state(db: DbSession, runner: Runner) -> Status:
     if found is None:
         return Status(State.NOT_CONNECTED)
     state = State.CONNECTED if found.state == CONNECTED else State.NEEDS_RECONNECTION
-    return Status(state, found.last_sync_at, found.account or None, found.last_error or None)
+    return Status(
+        state,
+        found.last_sync_at,
+        found.account or None,
+        found.last_error or None,
+        found.reminder_minutes,
+    )
 
 
 @dataclass(frozen=True, slots=True)

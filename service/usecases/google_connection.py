@@ -158,6 +158,17 @@ def fresh_grant(
     return fresh
 
 
+REMINDER_CHOICES = (0, 5, 10, 15, 30, 60, 120)
+
+
+def set_reminder(db: DbSession, connection: Connection, minutes: int) -> None:
+    """The popup lead time for our events; the next publish patches every event."""
+    if minutes not in REMINDER_CHOICES:
+        raise ConnectFailed(f"choose one of {', '.join(map(str, REMINDER_CHOICES))} minutes")
+    connection.reminder_minutes = minutes
+    db.flush()
+
+
 def mark_needs_reconnect(db: DbSession, connection: Connection, reason: str) -> None:
     """Stop publishing until the runner connects again, and say why."""
     connection.state, connection.last_error = NEEDS_RECONNECT, reason

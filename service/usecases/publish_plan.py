@@ -96,9 +96,7 @@ def render_feed(
     """Plan the window, record visible changes, and render; oldest events go first if too big.
 
     Returns the bytes and the newest revision among the events they hold."""
-    plan = plan_for_runner(db, runner, feed_window(runner, today))
-    sessions = sorted((s for w in plan.weeks for s in w.sessions), key=lambda s: (s.start, s.uid))
-    events = _events(db, runner, sessions, settings.base_url, now)
+    events = window_events(db, runner, base_url=settings.base_url, today=today, now=now)
     busy = variant == BUSY
     # The busy feed says nothing about the runner, not even where they live.
     name, zone = ("Busy", "UTC") if busy else ("runstrength", runner.timezone)
@@ -107,6 +105,15 @@ def render_feed(
         if len(body) <= MAX_FEED_BYTES or not events:
             return body, max((e.revised for e in events), default=None)
         events = events[max(1, len(events) // 10) :]
+
+
+def window_events(
+    db: DbSession, runner: Runner, *, base_url: str, today: date, now: datetime
+) -> list[CalendarEvent]:
+    """The feed window's sessions as events, oldest first, with revisions: what calendars show."""
+    plan = plan_for_runner(db, runner, feed_window(runner, today))
+    sessions = sorted((s for w in plan.weeks for s in w.sessions), key=lambda s: (s.start, s.uid))
+    return _events(db, runner, sessions, base_url, now)
 
 
 def _events(

@@ -14,6 +14,7 @@ from service.usecases.google_connection import (
     disconnect,
     finish_connect,
     google_connection,
+    set_reminder,
     start_connect,
 )
 from service.web.auth import current_runner
@@ -85,6 +86,27 @@ def google_disconnect() -> ResponseReturnValue:
         "Google Calendar is disconnected"
         + (" and the runstrength calendar deleted." if remove else "; its calendar stays as it is.")
     )
+    return redirect(url_for(BACK))
+
+
+@bp.post("/google/reminder")
+def google_reminder() -> ResponseReturnValue:
+    """Change how long before a session Google's popup reminder comes."""
+    rt = runtime()
+    raw = request.form.get("minutes", "")
+    with rt.db.session() as db:
+        runner = current_runner(db)
+        connection = google_connection(db, runner.id)
+        if connection is None:
+            abort(404)
+        try:
+            set_reminder(db, connection, int(raw) if raw.isdigit() else -1)
+        except ConnectFailed as exc:
+            flash(f"The reminder was not changed: {exc}.")
+            return redirect(url_for(BACK))
+        runner_id = runner.id
+    _publish_soon(runner_id)
+    flash("Reminder changed; your Google calendar events follow shortly.")
     return redirect(url_for(BACK))
 
 

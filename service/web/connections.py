@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from service.app import runtime
 from service.usecases.connections import State, connection_rows
+from service.usecases.google_connection import REMINDER_CHOICES
 from service.web.auth import current_runner
 from service.web.forms import ConfirmForm
 from service.web.pages import PRIVATE
@@ -32,6 +33,7 @@ def connections() -> ResponseReturnValue:
         form=ConfirmForm(),
         State=State,
         state_words=STATE_WORDS,
+        reminder_choices=REMINDER_CHOICES,
         has_route=lambda endpoint: bool(endpoint) and endpoint in current_app.view_functions,
     )
     return body, 200, PRIVATE

@@ -200,3 +200,17 @@ def test_nothing_is_stored_for_a_consent_that_came_back_incomplete(
     page = runner.client.get("/connect/google/callback?state=abc", follow_redirects=True)
     assert "incomplete" in page.get_data(as_text=True)
     assert _connection(google_app, runner) is None
+
+
+def test_the_runner_chooses_the_reminder_lead_time_from_the_offered_ones(
+    google_app: Flask, runner: Member, fake_google: FakeGoogle
+) -> None:
+    _connect(runner, fake_google)
+    page = runner.post("/connect/google/reminder", {"minutes": "30"}, follow_redirects=True)
+    assert "Reminder changed" in page.get_data(as_text=True)
+    assert '<option value="30" selected>' in page.get_data(as_text=True)
+    refused = runner.post("/connect/google/reminder", {"minutes": "7"}, follow_redirects=True)
+    assert "was not changed" in refused.get_data(as_text=True)
+    stored = _connection(google_app, runner)
+    assert stored is not None
+    assert stored.reminder_minutes == 30
