@@ -1,7 +1,9 @@
 """Gunicorn settings for the container: `runstrength serve --config` applies them.
 
-The command's own --host/--port/--workers win over these. Plain gunicorn works too:
-`gunicorn -c deploy/gunicorn.conf.py` serves `service.app:create_app()`.
+The command's own --host/--port/--workers win over these; `runstrength serve` also runs one
+background job consumer beside gunicorn's workers. Plain gunicorn works too:
+`gunicorn -c deploy/gunicorn.conf.py` serves `service.app:create_app()`, but runs no jobs:
+start `runstrength worker` next to it.
 """
 
 import os

@@ -24,6 +24,7 @@ class Runtime:
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the application from RUNSTRENGTH_* settings, with ``overrides`` winning (tests)."""
+    from service import jobs
     from service.web import (
         accounts,
         api,
@@ -54,6 +55,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     rt = Runtime(settings=settings, db=Database(settings), secret=secret)
     app.extensions["runstrength"] = rt
     feedcache.install(app, rt.db, settings)
+    jobs.install(app, rt)  # publish to connected calendars after plan changes commit
     auth.install(app)
     blueprints = [health.bp, feeds.bp, pages.bp, accounts.bp, settings_pages.bp, sessions.bp]
     blueprints += [uploads.bp, subscribe.bp, connections.bp, connect.bp, tokens.bp, api.bp]

@@ -13,8 +13,8 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from integrations.types import Sport
+from service import cli_jobs, history_view, import_view, plan_view, server
 from service import db as dbmod
-from service import history_view, import_view, plan_view, server
 from service.app import Runtime, create_app, runtime
 from service.planning.model import OverrideAction
 from service.preferences import PreferencesError
@@ -51,7 +51,7 @@ class State:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="runstrength")
 @click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli(ctx: click.Context) -> None:  # worker and publish: service/cli_jobs.py
     """runstrength: strength, core and cross-training slotted around your runs."""
     ctx.obj = State()
 
@@ -249,10 +249,10 @@ PORT = click.option(
 )
 @click.pass_obj
 def serve(state: State, host: str, port: int, workers: int | None, config: Path | None) -> None:
-    """Serve the web pages, API and calendar feeds with gunicorn until SIGTERM or Ctrl+C."""
+    """Serve the web pages, API and feeds, and run background jobs, until SIGTERM or Ctrl+C."""
     options = server.ServeOptions(host=host, port=port, workers=workers, config=config)
     server.check_ready_to_serve(state.runtime(check_schema=False), options)
-    _serve(create_app, options)
+    _serve(create_app, options, None)
 
 
 @cli.command()
@@ -279,18 +279,24 @@ def demo(host: str, port: int, no_serve: bool) -> None:
     click.echo(f"subscribe: {result.links.webcal}")
     if not no_serve:
         click.echo("serving until Ctrl+C or SIGTERM")
-        _serve(lambda: create_app(overrides), options)
+        _serve(lambda: create_app(overrides), options, overrides)
 
 
-def _serve(factory: Callable[[], Any], options: server.ServeOptions) -> None:
+def _serve(
+    factory: Callable[[], Any], options: server.ServeOptions, overrides: dict[str, Any] | None
+) -> None:
     sys.stdout.flush()  # forked workers must not inherit (and repeat) buffered output
-    code = server.serve(factory, options)
+    code = server.serve(factory, options, server.background_worker(overrides))
     if code:
         raise click.exceptions.Exit(code)
 
 
 def _day(value: Any) -> date | None:
     return value.date() if value else None
+
+
+cli.add_command(cli_jobs.worker)
+cli.add_command(cli_jobs.publish)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,15 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from service.changestamp import ChangeStamp
 from service.settings import Settings
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+NOTES = "runstrength.commit_notes"  # session.info key: {topic: set of values} until the end
+
+log = logging.getLogger(__name__)
 
 
 class SchemaOutdated(RuntimeError):
@@ -99,6 +103,11 @@ def check_schema(engine: Engine) -> None:
     )
 
 
+def note_for_commit(session: Session, topic: str, value: Hashable) -> None:
+    """Remember ``value`` until the transaction ends; a commit hands it to on_commit callbacks."""
+    session.info.setdefault(NOTES, {}).setdefault(topic, set()).add(value)
+
+
 class Database:
     """One engine and its session factory, owned by whoever built it from settings."""
 
@@ -106,6 +115,26 @@ class Database:
         self.changes = ChangeStamp(sqlite_file(settings.database_url))
         self.engine = make_engine(settings, self.changes)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._on_commit: dict[str, list[Callable[[set[Hashable]], None]]] = {}
+        event.listen(self._sessions, "after_commit", self._after_commit)
+        event.listen(self._sessions, "after_transaction_end", self._after_transaction_end)
+
+    def on_commit(self, topic: str, callback: Callable[[set[Hashable]], None]) -> None:
+        """After each commit, call ``callback`` with the values noted under ``topic`` (if any)."""
+        self._on_commit.setdefault(topic, []).append(callback)
+
+    def _after_commit(self, session: Session) -> None:
+        notes: dict[str, set[Hashable]] = session.info.pop(NOTES, {})
+        for topic, values in notes.items():
+            for callback in self._on_commit.get(topic, ()):
+                try:
+                    callback(values)
+                except Exception:  # the data is committed: a failing hook must not fail it
+                    log.exception("after-commit hook for %s failed", topic)
+
+    def _after_transaction_end(self, session: Session, transaction: SessionTransaction) -> None:
+        if transaction.parent is None:  # the outermost one: after a rollback notes are stale
+            session.info.pop(NOTES, None)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import errno
+import json
+import logging
 import os
 import runpy
+import signal
 import socket
+import subprocess
+import sys
+import threading
 import types
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +27,10 @@ from service.app import Runtime
 DEFAULT_WORKERS = 2
 THREADS = 4
 GRACEFUL_TIMEOUT_S = 20
+CONSUMER_STOP_S = 30  # the consumer's own SIGTERM grace (jobs.STOP_TIMEOUT_S) plus slack
+CONSUMER = "import sys; from service.server import consumer_main; consumer_main(sys.argv[1:])"
+
+log = logging.getLogger("runstrength.jobs")
 
 
 class ServeError(RuntimeError):
@@ -100,13 +111,19 @@ def _check_port(host: str, port: int) -> None:
             raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
 
 
-def serve(factory: Callable[[], Flask], options: ServeOptions) -> int:
-    """Run gunicorn until SIGTERM/SIGINT (graceful stop); returns its exit status."""
+def serve(
+    factory: Callable[[], Flask],
+    options: ServeOptions,
+    alongside: AbstractContextManager[object] | None = None,
+) -> int:
+    """Run gunicorn until SIGTERM/SIGINT (graceful stop), inside ``alongside`` (e.g. the queue
+    consumer: one for the whole server, stopped after it); returns gunicorn's exit status."""
     application = _application_class()(factory, gunicorn_options(options))
-    try:
-        application.run()
-    except SystemExit as exc:  # the arbiter exits through sys.exit, 0 after a graceful stop
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    with alongside or nullcontext():
+        try:
+            application.run()
+        except SystemExit as exc:  # the arbiter exits through sys.exit, 0 after a graceful stop
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0
 
 
@@ -130,3 +147,64 @@ def _application_class() -> type[Any]:
             return self._factory()
 
     return Application
+
+
+@contextmanager
+def background_worker(overrides: Mapping[str, Any] | None, workers: int = 1) -> Iterator[None]:
+    """Run one queue consumer in a child process while the block runs, then stop it as SIGTERM
+    does. A fresh interpreter, not a fork: it shares no sockets, signal handlers or state."""
+    lifeline, keep = os.pipe()  # the child reads EOF once we are gone, however we die
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            CONSUMER,
+            json.dumps(dict(overrides or {})),
+            str(workers),
+            str(lifeline),
+        ],
+        pass_fds=(lifeline,),
+    )
+    os.close(lifeline)
+    try:
+        yield
+    finally:
+        child.terminate()  # a no-op once it has exited (gunicorn's master may have reaped it)
+        try:
+            child.wait(timeout=CONSUMER_STOP_S)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+        os.close(keep)
+
+
+def consumer_main(args: Sequence[str]) -> None:
+    """The child of ``background_worker``: overrides (JSON), worker count, lifeline fd."""
+    from service.app import create_app, runtime
+    from service.jobs import Jobs, QueueUnavailable, make_queue, queue_location
+
+    overrides, workers, lifeline = json.loads(args[0]), int(args[1]), int(args[2])
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    log.setLevel(logging.INFO)
+    _stop_with_parent(lifeline)
+    rt = runtime(create_app(overrides))
+    where = queue_location(rt.settings)
+    log.info("background worker (pid %d): %d at a time from %s", os.getpid(), workers, where)
+    try:
+        Jobs(make_queue(rt.settings), rt).run_consumer(workers)
+    except QueueUnavailable as exc:
+        log.error("%s", exc)
+    finally:
+        rt.db.dispose()
+    log.info("background worker stopped")
+
+
+def _stop_with_parent(lifeline: int) -> None:
+    """SIGTERM ourselves when the lifeline closes, so a killed server leaves no worker behind."""
+
+    def watch() -> None:
+        while os.read(lifeline, 1):
+            pass
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()

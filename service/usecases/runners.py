@@ -8,13 +8,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import tzlocal
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
+from service.db import note_for_commit
 from service.models import Activity, Runner, utcnow
 from service.planning.model import Preferences
 from service.preferences import WEEKDAYS, preferences_to_mapping
 
 UNITS = ("km", "mi")
+PLAN_CHANGED = "plan_changed"  # commit-note topic: the Runner objects whose plan changed
 
 
 class InvalidValue(ValueError):
@@ -87,8 +89,11 @@ def update_runner(session: Session, runner: Runner, change: RunnerChange) -> Run
 
 
 def mark_plan_changed(runner: Runner) -> None:
-    """Record that the plan's inputs changed, so cached feeds are rendered again."""
+    """Record that the plan's inputs changed: feeds render again, calendars publish after commit."""
     runner.plan_changed_at = utcnow()
+    session = object_session(runner)
+    if session is not None:
+        note_for_commit(session, PLAN_CHANGED, runner)
 
 
 def local_date_of(start_utc: datetime, utc_offset_s: int | None, timezone: str) -> date:

@@ -8,6 +8,8 @@ from flask.typing import ResponseReturnValue
 from integrations.http import new_session
 from service.app import runtime
 from service.crypto import NoEncryptionKeys
+from service.jobs import EXTENSION as JOBS
+from service.jobs import AppJobs
 from service.models import utcnow
 from service.usecases.google_connection import (
     ConnectFailed,
@@ -111,7 +113,6 @@ def google_reminder() -> ResponseReturnValue:
 
 
 def _publish_soon(runner_id: int) -> None:
-    """Queue a publish for the runner (the job queue is wired by the app when present)."""
-    enqueue = current_app.extensions.get("runstrength.publish")
-    if enqueue is not None:
-        enqueue(runner_id)
+    """Queue a publish for the runner on the app's job queue."""
+    app_jobs: AppJobs = current_app.extensions[JOBS]
+    app_jobs.get().request_publish({runner_id})
