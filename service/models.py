@@ -282,7 +282,8 @@ class OAuthState(Base):
     __tablename__ = "oauth_states"
 
     state: Mapped[str] = mapped_column(String(64), primary_key=True)
-    runner_id: Mapped[int] = mapped_column(ForeignKey("runners.id", ondelete="CASCADE"))
+    # None while signing in with Google: there is no runner yet.
+    runner_id: Mapped[int | None] = mapped_column(ForeignKey("runners.id", ondelete="CASCADE"))
     provider: Mapped[str] = mapped_column(String(32))
     code_verifier: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from integrations.http import timeout_of
 from integrations.types import TokenSet
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.app.created"
+SIGN_IN_SCOPES = ("openid", "email")
 DEFAULT_RETRY_AFTER_S = 60.0
 
 
@@ -84,20 +86,21 @@ class GoogleOAuth:
         state: str,
         code_challenge: str,
         scopes: Iterable[str] = (CALENDAR_SCOPE,),
+        offline: bool = True,
     ) -> str:
-        """The consent page URL; offline access and forced consent so a refresh token comes back."""
+        """The consent page URL; ``offline`` asks for forced consent and a refresh token."""
         query = {
             "client_id": self.client_id,
             "redirect_uri": redirect_uri,
             "response_type": "code",
             "scope": " ".join(scopes),
             "state": state,
-            "access_type": "offline",
-            "prompt": "consent",
             "include_granted_scopes": "true",
             "code_challenge": code_challenge,
             "code_challenge_method": "S256",
         }
+        if offline:
+            query |= {"access_type": "offline", "prompt": "consent"}
         return f"{self.endpoints.authorize}?{urlencode(query)}"
 
     def exchange(
@@ -111,6 +114,19 @@ class GoogleOAuth:
             "code_verifier": code_verifier,
         }
         return _token_set(self._post_token(form), now, refresh_token=None)
+
+    def identify(
+        self, *, code: str, redirect_uri: str, code_verifier: str, now: datetime
+    ) -> GoogleIdentity:
+        """Trade a sign-in code for who the runner is at Google (from the ID token)."""
+        form = {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "code_verifier": code_verifier,
+        }
+        body = self._post_token(form)
+        return identity_from_id_token(body.get("id_token"), self.client_id, now)
 
     def refresh(self, refresh_token: str, now: datetime) -> TokenSet:
         """A new access token; Google usually keeps the refresh token, so we keep the old one."""
@@ -147,6 +163,44 @@ class GoogleOAuth:
             )
         except requests.RequestException as exc:
             raise UpstreamError(f"Google OAuth unreachable: {type(exc).__name__}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class GoogleIdentity:
+    """Who signed in: Google's stable subject id and their verified email."""
+
+    subject: str
+    email: str
+
+
+def identity_from_id_token(token: object, client_id: str, now: datetime) -> GoogleIdentity:
+    """The claims of an ID token received straight from the token endpoint.
+
+    Its signature is not checked: OpenID Connect Core 3.1.3.7 lets a client rely on the TLS
+    connection to the token endpoint instead. Issuer, audience, expiry and email are checked.
+    """
+    if not isinstance(token, str) or token.count(".") != 2:
+        raise IntegrationError("Google sent no ID token: sign-in needs the openid email scopes")
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise IntegrationError("Google sent an unreadable ID token") from exc
+    if not isinstance(claims, dict):
+        raise IntegrationError("Google sent an unreadable ID token")
+    expires = claims.get("exp")
+    checks = {
+        "issuer": claims.get("iss") in {"accounts.google.com", "https://accounts.google.com"},
+        "audience": claims.get("aud") == client_id,
+        "expiry": isinstance(expires, int | float) and expires >= now.timestamp(),
+        "verified email": claims.get("email_verified") is True,
+        "email": isinstance(claims.get("email"), str),
+        "subject": isinstance(claims.get("sub"), str),
+    }
+    wrong = [name for name, passed in checks.items() if not passed]
+    if wrong:
+        raise IntegrationError(f"Google's ID token failed its checks: {', '.join(wrong)}")
+    return GoogleIdentity(subject=claims["sub"], email=claims["email"])
 
 
 def _token_set(body: dict[str, Any], now: datetime, *, refresh_token: str | None) -> TokenSet:

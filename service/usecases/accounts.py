@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -83,6 +84,19 @@ def sign_up(db: Session, email: str, password: str, timezone: str | None = None)
     db.add(account)
     db.flush()
     return SignedIn(account.id, runner.id, account.session_epoch)
+
+
+def sign_in_verified(db: Session, email: str, timezone: str | None = None) -> tuple[SignedIn, bool]:
+    """The account of an email a trusted provider verified, created when new; True if created.
+
+    A created account gets a random password nobody knows: it signs in through the provider
+    (or sets a password after a reset, which a later issue adds).
+    """
+    address = normal_email(email)
+    account = db.scalars(select(Account).where(Account.email == address)).first()
+    if account is not None:
+        return SignedIn(account.id, account.runner_id, account.session_epoch), False
+    return sign_up(db, address, secrets.token_urlsafe(32), timezone), True
 
 
 def sign_in(db: Session, email: str, password: str, address: str, now: datetime) -> SignedIn | None:

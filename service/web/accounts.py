@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from integrations.http import new_session
 from service.app import runtime
 from service.models import utcnow
+from service.settings import Settings
 from service.usecases.accounts import (
     Throttled,
     WrongPassword,
@@ -14,6 +16,8 @@ from service.usecases.accounts import (
     sign_in,
     sign_up,
 )
+from service.usecases.google_connection import ConnectFailed
+from service.usecases.google_signin import finish_sign_in, start_sign_in
 from service.usecases.runners import InvalidValue, is_zone
 from service.web.auth import (
     current_runner,
@@ -48,7 +52,7 @@ def signup() -> ResponseReturnValue:
             sign_in_session(signed)
             return redirect(url_for("settings.onboarding"))
     status = 400 if form.errors else 200
-    return render_template("signup.html", form=form), status, NO_STORE
+    return render_template("signup.html", form=form, **_google()), status, NO_STORE
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -81,7 +85,47 @@ def signin() -> ResponseReturnValue:
         form.password.errors = ["that email and password do not match an account"]
     if form.errors:
         status = 401 if request.method == "POST" and form.email.data else 400
-    return render_template("signin.html", form=form), status, NO_STORE
+    return render_template("signin.html", form=form, **_google()), status, NO_STORE
+
+
+@bp.post("/signin/google")
+@public
+def google_signin() -> ResponseReturnValue:
+    """Send the runner to Google to sign in (or sign up) with their Google account."""
+    settings = runtime().settings
+    if single_runner() or not google_sign_in_offered(settings):
+        abort(404)
+    with runtime().db.session() as db:
+        consent = start_sign_in(db, settings, new_session(), utcnow())
+    return redirect(consent.url)
+
+
+@bp.get("/signin/google/callback")
+@public
+def google_signin_callback() -> ResponseReturnValue:
+    """Google sends the runner back: sign in to the account of their verified email."""
+    settings = runtime().settings
+    if single_runner() or not google_sign_in_offered(settings):
+        abort(404)
+    state, code = request.args.get("state", ""), request.args.get("code", "")
+    if request.args.get("error") or not state or not code:
+        flash("You were not signed in with Google.")
+        return redirect(url_for("accounts.signin"))
+    try:
+        with runtime().db.session() as db:
+            signed, created = finish_sign_in(
+                db, settings, new_session(), state=state, code=code, now=utcnow()
+            )
+    except ConnectFailed as exc:
+        flash(f"You were not signed in with Google: {exc}.")
+        return redirect(url_for("accounts.signin"))
+    sign_in_session(signed)
+    return redirect(url_for("settings.onboarding" if created else "pages.dashboard"))
+
+
+def google_sign_in_offered(settings: Settings) -> bool:
+    """Sign-in with Google appears when the server has a Google client."""
+    return bool(settings.google_client_id and settings.google_client_secret)
 
 
 @bp.post("/signout")
@@ -122,3 +166,7 @@ def password() -> ResponseReturnValue:
             return redirect(url_for("settings.settings"))
     status = 400 if form.errors else 200
     return render_template("password.html", form=form, signout=ConfirmForm()), status, NO_STORE
+
+
+def _google() -> dict[str, object]:
+    return {"google": google_sign_in_offered(runtime().settings), "google_form": ConfirmForm()}

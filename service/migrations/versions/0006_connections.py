@@ -70,7 +70,7 @@ def upgrade() -> None:
     op.create_table(
         "oauth_states",
         sa.Column("state", sa.String(64), nullable=False),
-        sa.Column("runner_id", sa.Integer(), nullable=False),
+        sa.Column("runner_id", sa.Integer(), nullable=True),
         sa.Column("provider", sa.String(32), nullable=False),
         sa.Column("code_verifier", sa.String(128), nullable=False),
         sa.Column("created_at", UTC_DATETIME, nullable=False),

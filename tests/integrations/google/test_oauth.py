@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +18,7 @@ from integrations.google.oauth import (
     CALENDAR_SCOPE,
     GoogleOAuth,
     OAuthEndpoints,
+    identity_from_id_token,
     new_pkce,
 )
 from integrations.http import new_session
@@ -244,3 +246,36 @@ def test_a_token_answer_that_is_not_json_is_an_upstream_error() -> None:
             oauth.refresh("1//token", NOW)
     finally:
         server.server_close()
+
+
+def _id_token(**claims: object) -> str:
+    def part(data: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none'})}.{part(claims)}."
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"aud": "someone-else"}, "audience"),
+        ({"iss": "https://evil.example"}, "issuer"),
+        ({"exp": 1}, "expiry"),
+        ({"email_verified": False}, "verified email"),
+    ],
+)
+def test_an_id_token_that_fails_a_check_is_refused_naming_it(
+    change: dict[str, object], named: str
+) -> None:
+    now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+    good = {
+        "iss": "https://accounts.google.com",
+        "aud": "client-1",
+        "exp": now.timestamp() + 600,
+        "email": "a@example.com",
+        "email_verified": True,
+        "sub": "42",
+    }
+    assert identity_from_id_token(_id_token(**good), "client-1", now).email == "a@example.com"
+    with pytest.raises(IntegrationError, match=named):
+        identity_from_id_token(_id_token(**(good | change)), "client-1", now)
