@@ -40,6 +40,12 @@ class State:
     def __init__(self) -> None:
         self._runtime: Runtime | None = None
 
+    def close(self) -> None:
+        """Close the database's connections when the command ends (the process may go on)."""
+        if self._runtime is not None:
+            self._runtime.db.dispose()
+            self._runtime = None
+
     def runtime(self, *, check_schema: bool = True) -> Runtime:
         if self._runtime is None:
             self._runtime = runtime(create_app())
@@ -54,6 +60,7 @@ class State:
 def cli(ctx: click.Context) -> None:  # worker and publish: service/cli_jobs.py
     """runstrength: strength, core and cross-training slotted around your runs."""
     ctx.obj = State()
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.group()
