@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from werkzeug.serving import make_server
 
 from tests.browser.browsing import CHROMIUM, IN_CI, Camera, Site
+from tests.fakes.google import FakeGoogle
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -55,9 +58,9 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
-@pytest.fixture
-def site(tmp_path: Path, chromium: Browser) -> Iterator[Site]:
-    """A fresh multi-runner app (accounts on, SQLite in tmp_path) served in a thread."""
+@contextmanager
+def served(tmp_path: Path, chromium: Browser, settings: dict[str, str]) -> Iterator[Site]:
+    """A fresh multi-runner app (SQLite in tmp_path, ``settings`` on top) served in a thread."""
     from service import db as dbmod
     from service.app import create_app, runtime
 
@@ -68,6 +71,7 @@ def site(tmp_path: Path, chromium: Browser) -> Iterator[Site]:
         "data_dir": str(tmp_path / "data"),
         "database_url": f"sqlite:///{tmp_path / 'browser.db'}",
         "base_url": url,
+        **settings,
     }
     late.app = create_app(overrides)
     dbmod.upgrade(runtime(late.app).db.engine)
@@ -83,6 +87,30 @@ def site(tmp_path: Path, chromium: Browser) -> Iterator[Site]:
 
 
 @pytest.fixture
+def site(tmp_path: Path, chromium: Browser) -> Iterator[Site]:
+    """A fresh multi-runner app (accounts on, SQLite in tmp_path) served in a thread."""
+    with served(tmp_path, chromium, {}) as running:
+        yield running
+
+
+@pytest.fixture
+def google_site(tmp_path: Path, chromium: Browser, fake_google: FakeGoogle) -> Iterator[Site]:
+    """The same app pointed at the fake Google, with a key to seal grants; opt in by name."""
+    key = Fernet.generate_key().decode("ascii")
+    settings = {**fake_google.settings_overrides(), "encryption_keys": key}
+    with served(tmp_path, chromium, settings) as running:
+        # Only the served app's own callback is registered, as with a real Google client.
+        fake_google.oauth.redirect_uris = {f"{running.url}/connect/google/callback"}
+        yield running
+
+
+@pytest.fixture
 def camera(site: Site, request: pytest.FixtureRequest) -> Camera:
     """Page checks and screenshots for this test, under test-output/screenshots/<test>/."""
     return Camera(site, request.node.name)
+
+
+@pytest.fixture
+def google_camera(google_site: Site, request: pytest.FixtureRequest) -> Camera:
+    """Page checks and screenshots for a test on the app pointed at the fake Google."""
+    return Camera(google_site, request.node.name)
