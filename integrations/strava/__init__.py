@@ -1,0 +1,1 @@
+"""Strava API v3: OAuth, activities (through stravalib), mapping to our types, webhooks."""
