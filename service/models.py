@@ -287,3 +287,42 @@ class OAuthState(Base):
     provider: Mapped[str] = mapped_column(String(32))
     code_verifier: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ActivitySource(Base):
+    """One place an activity came from; an activity lives while at least one source has it."""
+
+    __tablename__ = "activity_sources"
+    __table_args__ = (
+        UniqueConstraint("runner_id", "source", "source_id", name="uq_activity_sources_source"),
+        Index("ix_activity_sources_activity", "activity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(ForeignKey("runners.id", ondelete="CASCADE"))
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(32))  # file | strava | intervals_icu | demo
+    source_id: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PlannedRunRecord(Base):
+    """A run on the runner's training calendar (intervals.icu), for the planner to go around."""
+
+    __tablename__ = "planned_runs"
+    __table_args__ = (
+        UniqueConstraint("runner_id", "source", "source_id", name="uq_planned_runs_source"),
+        Index("ix_planned_runs_runner_day", "runner_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    runner_id: Mapped[int] = mapped_column(ForeignKey("runners.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(32))
+    source_id: Mapped[str] = mapped_column(String(128))
+    day: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(8))  # easy | hard | long | race
+    distance_m: Mapped[float] = mapped_column(Float, default=0.0)
+    start_local: Mapped[str | None] = mapped_column(String(5))  # HH:MM, runner's wall clock
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    name: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

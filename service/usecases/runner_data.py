@@ -14,11 +14,13 @@ from sqlalchemy.orm import Session as DbSession
 from service.models import (
     Account,
     Activity,
+    ActivitySource,
     ApiToken,
     Base,
     Connection,
     Feed,
     ImportRecord,
+    PlannedRunRecord,
     PublishedSession,
     Runner,
     SessionOverride,
@@ -49,6 +51,8 @@ EXPORTED_TABLES = {
     "connections": "connections (service, state, account, times; never the encrypted grant)",
     "remote_events": "left out: event ids in connected calendars, made again on publishing",
     "oauth_states": "left out: authorisations in flight, gone within minutes",
+    "activity_sources": "activity_sources (where each activity came from)",
+    "planned_runs": "planned_runs (from a connected training calendar)",
 }
 
 
@@ -166,6 +170,12 @@ def export_runner(db: DbSession, runner: Runner, now: datetime) -> dict[str, Any
         "feed": None if feed is None else {"rotated_at": feed.rotated_at.isoformat()},
         "api_tokens": _rows(
             db, ApiToken, runner.id, order=ApiToken.created_at, omit=frozenset({"id", "token_hash"})
+        ),
+        "activity_sources": _rows(
+            db, ActivitySource, runner.id, order=ActivitySource.id, omit=frozenset({"id"})
+        ),
+        "planned_runs": _rows(
+            db, PlannedRunRecord, runner.id, order=PlannedRunRecord.day, omit=frozenset({"id"})
         ),
         "connections": _rows(
             db,

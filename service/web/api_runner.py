@@ -107,6 +107,8 @@ EXPORT = Body(
             "feed",
             "api_tokens",
             "connections",
+            "activity_sources",
+            "planned_runs",
         ],
         "properties": {
             "format": {"const": "runstrength-export/1"},
@@ -121,6 +123,8 @@ EXPORT = Body(
             "feed": STAMPED,
             "api_tokens": ROWS,
             "connections": ROWS,
+            "activity_sources": ROWS,
+            "planned_runs": ROWS,
         },
         "additionalProperties": False,
     },
