@@ -3,7 +3,6 @@ mark it for reconnection when Google refuses it, and disconnect."""
 
 from __future__ import annotations
 
-import secrets
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,20 +13,18 @@ from sqlalchemy.orm import Session as DbSession
 
 from integrations.calendar.google import GoogleCalendar
 from integrations.errors import AuthExpired, IntegrationError
-from integrations.google.oauth import CALENDAR_SCOPE, GoogleOAuth, OAuthEndpoints, new_pkce
+from integrations.google.oauth import CALENDAR_SCOPE, GoogleOAuth, OAuthEndpoints
 from integrations.types import TokenSet
 from service.crypto import SealBroken, Sealer
-from service.models import Connection, OAuthState, RemoteEvent, utcnow
+from service.models import Connection, RemoteEvent, utcnow
 from service.settings import Settings
+from service.usecases.oauth_states import STATE_TTL as STATE_TTL
+from service.usecases.oauth_states import ConnectFailed as ConnectFailed
+from service.usecases.oauth_states import remember_state, take_state
 
 PROVIDER = "google_calendar"
 CONNECTED, NEEDS_RECONNECT = "connected", "needs_reconnect"
 REFRESH_MARGIN = timedelta(minutes=5)  # refresh a little before Google's expiry
-STATE_TTL = timedelta(minutes=15)  # an authorisation left longer than this is refused
-
-
-class ConnectFailed(ValueError):
-    """Finishing a connection failed; the message says why in words a runner understands."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,17 +58,7 @@ def start_connect(
 ) -> Consent:
     """Remember a fresh state and PKCE verifier, and build the consent URL."""
     Sealer.from_settings(settings)  # refuse early when grants could not be stored
-    db.execute(delete(OAuthState).where(OAuthState.created_at < now - STATE_TTL))
-    pkce, state = new_pkce(), secrets.token_urlsafe(32)
-    db.add(
-        OAuthState(
-            state=state,
-            runner_id=runner_id,
-            provider=PROVIDER,
-            code_verifier=pkce.verifier,
-            created_at=now,
-        )
-    )
+    state, pkce = remember_state(db, PROVIDER, runner_id, now)
     url = oauth_client(settings, session).authorization_url(
         redirect_uri=callback_url(settings), state=state, code_challenge=pkce.challenge
     )
@@ -89,13 +76,7 @@ def finish_connect(
     now: datetime,
 ) -> Connection:
     """Check the state, exchange the code, check the scope and store the sealed grant."""
-    pending = db.get(OAuthState, state)
-    if pending is None or pending.runner_id != runner_id or pending.provider != PROVIDER:
-        raise ConnectFailed("this sign-in link is unknown or was already used: start again")
-    db.delete(pending)
-    db.flush()
-    if now - pending.created_at > STATE_TTL:
-        raise ConnectFailed("the Google sign-in took too long: start again")
+    pending = take_state(db, state, PROVIDER, runner_id, now)
     try:
         grant = oauth_client(settings, session).exchange(
             code=code,

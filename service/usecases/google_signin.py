@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 import requests
-from sqlalchemy import delete
 from sqlalchemy.orm import Session as DbSession
 
 from integrations.errors import IntegrationError
-from integrations.google.oauth import SIGN_IN_SCOPES, new_pkce
-from service.models import OAuthState
+from integrations.google.oauth import SIGN_IN_SCOPES
 from service.settings import Settings
 from service.usecases.accounts import SignedIn, sign_in_verified
-from service.usecases.google_connection import STATE_TTL, ConnectFailed, Consent, oauth_client
+from service.usecases.google_connection import Consent, oauth_client
+from service.usecases.oauth_states import ConnectFailed, remember_state, take_state
 
 PROVIDER = "google_signin"
 
@@ -28,10 +26,7 @@ def start_sign_in(
     db: DbSession, settings: Settings, session: requests.Session, now: datetime
 ) -> Consent:
     """Remember a fresh state and PKCE verifier and build Google's sign-in URL."""
-    db.execute(delete(OAuthState).where(OAuthState.created_at < now - STATE_TTL))
-    pkce, state = new_pkce(), secrets.token_urlsafe(32)
-    db.add(OAuthState(state=state, runner_id=None, provider=PROVIDER,
-                      code_verifier=pkce.verifier, created_at=now))  # fmt: skip
+    state, pkce = remember_state(db, PROVIDER, None, now)
     url = oauth_client(settings, session).authorization_url(
         redirect_uri=sign_in_callback_url(settings),
         state=state,
@@ -53,13 +48,7 @@ def finish_sign_in(
     timezone: str | None = None,
 ) -> tuple[SignedIn, bool]:
     """The account Google vouched for (created when new); True when it was just created."""
-    pending = db.get(OAuthState, state)
-    if pending is None or pending.provider != PROVIDER:
-        raise ConnectFailed("this sign-in link is unknown or was already used: start again")
-    db.delete(pending)
-    db.flush()
-    if now - pending.created_at > STATE_TTL:
-        raise ConnectFailed("the Google sign-in took too long: start again")
+    pending = take_state(db, state, PROVIDER, None, now)
     try:
         who = oauth_client(settings, session).identify(
             code=code,

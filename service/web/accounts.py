@@ -16,8 +16,8 @@ from service.usecases.accounts import (
     sign_in,
     sign_up,
 )
-from service.usecases.google_connection import ConnectFailed
 from service.usecases.google_signin import finish_sign_in, start_sign_in
+from service.usecases.oauth_states import ConnectFailed
 from service.usecases.runners import InvalidValue, is_zone
 from service.web.auth import (
     current_runner,

@@ -12,13 +12,13 @@ from service.jobs import EXTENSION as JOBS
 from service.jobs import AppJobs
 from service.models import utcnow
 from service.usecases.google_connection import (
-    ConnectFailed,
     disconnect,
     finish_connect,
     google_connection,
     set_reminder,
     start_connect,
 )
+from service.usecases.oauth_states import ConnectFailed
 from service.web.auth import current_runner
 
 bp = Blueprint("connect", __name__, url_prefix="/connect")
