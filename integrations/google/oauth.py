@@ -107,25 +107,14 @@ class GoogleOAuth:
         self, *, code: str, redirect_uri: str, code_verifier: str, now: datetime
     ) -> TokenSet:
         """Trade the code from the redirect (and our PKCE verifier) for a grant."""
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": code_verifier,
-        }
+        form = _code_form(code, redirect_uri, code_verifier)
         return _token_set(self._post_token(form), now, refresh_token=None)
 
     def identify(
         self, *, code: str, redirect_uri: str, code_verifier: str, now: datetime
     ) -> GoogleIdentity:
         """Trade a sign-in code for who the runner is at Google (from the ID token)."""
-        form = {
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": redirect_uri,
-            "code_verifier": code_verifier,
-        }
-        body = self._post_token(form)
+        body = self._post_token(_code_form(code, redirect_uri, code_verifier))
         return identity_from_id_token(body.get("id_token"), self.client_id, now)
 
     def refresh(self, refresh_token: str, now: datetime) -> TokenSet:
@@ -163,6 +152,15 @@ class GoogleOAuth:
             )
         except requests.RequestException as exc:
             raise UpstreamError(f"Google OAuth unreachable: {type(exc).__name__}") from exc
+
+
+def _code_form(code: str, redirect_uri: str, code_verifier: str) -> dict[str, str]:
+    return {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": redirect_uri,
+        "code_verifier": code_verifier,
+    }
 
 
 @dataclass(frozen=True, slots=True)
