@@ -39,10 +39,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         feedcache,
         feeds,
         health,
+        intervals,
         pages,
         requestlog,
         sessions,
         settings_pages,
+        strava,
         subscribe,
         tokens,
         uploads,
@@ -59,7 +61,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     auth.install(app)
     blueprints = [health.bp, feeds.bp, pages.bp, accounts.bp, settings_pages.bp, sessions.bp]
     blueprints += [uploads.bp, subscribe.bp, connections.bp, connect.bp, tokens.bp, api.bp]
-    blueprints += [api_sessions.bp, api_imports.bp, api_runner.bp, api_feed.bp]
+    blueprints += [api_sessions.bp, api_imports.bp, api_runner.bp, api_feed.bp, intervals.bp]
+    blueprints += [strava.bp]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     requestlog.install(app)

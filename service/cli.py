@@ -13,7 +13,7 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from integrations.types import Sport
-from service import cli_jobs, history_view, import_view, plan_view, server
+from service import cli_jobs, cli_strava, history_view, import_view, plan_view, server
 from service import db as dbmod
 from service.app import Runtime, create_app, runtime
 from service.planning.model import OverrideAction
@@ -304,6 +304,7 @@ def _day(value: Any) -> date | None:
 
 cli.add_command(cli_jobs.worker)
 cli.add_command(cli_jobs.publish)
+cli.add_command(cli_strava.strava)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from huey.exceptions import RetryTask  # type: ignore[import-untyped]
 from sqlalchemy import select
 
 from integrations.errors import AuthExpired, IntegrationError, RateLimited, UpstreamError
+from integrations.strava.limits import RateUsage
 from service.db import Database
 from service.lease import Lease
 from service.models import Connection, Runner, utcnow
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
     from service.app import Runtime
     from service.usecases.publish_google import PublishReport
+    from service.usecases.strava_sync import StravaWork
 
 QUEUE_NAME = "runstrength"
 EXTENSION = "runstrength.jobs"
@@ -98,6 +100,29 @@ class Jobs:
         self.sweep = huey.periodic_task(crontab(minute=SWEEP_MINUTES), name="sweep")(
             self.request_all
         )
+        upstream = {"retries": UPSTREAM_RETRIES, "retry_delay": UPSTREAM_DELAY_S,
+                    "retry_backoff": UPSTREAM_BACKOFF}  # fmt: skip
+        self.strava_backfill = huey.task(**upstream, name="strava_backfill")(
+            lambda runner_id: self._strava(runner_id, "backfill", lambda w: w.backfill(runner_id))
+        )
+        self.strava_sync = huey.task(**upstream, name="strava_sync")(
+            lambda runner_id: self._strava(runner_id, "sync", lambda w: w.sync(runner_id))
+        )
+        self.strava_event = huey.task(**upstream, name="strava_event")(self._strava_event)
+        self.intervals_sync = huey.task(**upstream, name="intervals_sync")(self._intervals)
+        self.intervals_push = huey.task(**upstream, name="intervals_push")(
+            lambda runner_id: self._intervals(runner_id, push_only=True)
+        )
+        self.platform_sweep = huey.periodic_task(crontab(minute="*/30"), name="platform_sweep")(
+            self.sweep_platforms
+        )
+
+    def sweep_platforms(self) -> None:
+        """Every 30 minutes: reconcile every connected platform (webhooks may have been missed)."""
+        for runner_id in connected_runners(self.rt.db, provider="intervals_icu"):
+            self.intervals_sync(runner_id)
+        for runner_id in connected_runners(self.rt.db, provider="strava"):
+            self.strava_sync(runner_id)
 
     def request_publish(self, runner_ids: Iterable[int], delay_s: float = DEBOUNCE_S) -> list[int]:
         """Schedule one publish per runner unless one is pending; returns those scheduled."""
@@ -171,6 +196,72 @@ class Jobs:
             return
         log.info("runner %s: %s", runner_id, describe(report))
 
+    def _strava_event(self, payload: dict[str, Any]) -> None:
+        """One webhook event: the athlete's runner's Strava work, under that runner's lease."""
+        from service.usecases.strava_sync import runner_of
+
+        try:
+            runner_id = runner_of(self.rt.db, payload)
+        except ValueError as exc:
+            log.warning("ignoring a Strava event that is not one: %s", exc)
+            return
+        if runner_id is None:
+            log.info("Strava event for an athlete no runner has connected")
+            return
+        self._strava(runner_id, "event", lambda work: work.apply(payload))
+
+    def _strava(self, runner_id: int, what: str, run: Callable[[StravaWork], object]) -> None:
+        """Strava work for one runner, under that runner's Strava lease."""
+        self._platform("Strava", runner_id, what, lambda session: run(self._strava_work(session)))
+
+    def _intervals(self, runner_id: int, push_only: bool = False) -> None:
+        """Read intervals.icu (activities, planned runs), then send our sessions if asked."""
+        from service.usecases.intervals_sync import push_intervals, sync_intervals
+
+        db, settings = self.rt.db, self.rt.settings
+
+        def work(session: requests.Session) -> object:
+            now = utcnow()
+            read = None
+            if not push_only:
+                read = sync_intervals(db, settings, runner_id, now=now, session=session)
+            return read, push_intervals(db, settings, runner_id, now=now, session=session)
+
+        self._platform("intervals.icu", runner_id, "push" if push_only else "sync", work)
+
+    def _platform(
+        self, name: str, runner_id: int, what: str, work: Callable[[requests.Session], object]
+    ) -> None:
+        """One runner's work with a platform at a time: a rate limit waits for its window (no
+        sleep), a refused grant waits for a reconnect, an outage is retried with backoff."""
+        from integrations.http import new_session
+        from service.usecases.strava_sync import NotConnected
+
+        lease = Lease(self.huey, f"{name}.lock.{runner_id}")
+        if not lease.acquire():
+            raise RetryTask(delay=LOCKED_RETRY_S)
+        try:
+            with lease.kept(), new_session() as session:
+                report = work(session)
+        except RateLimited as exc:
+            log.warning("runner %s: %s %s waits %.0f s", runner_id, name, what, exc.retry_after)
+            raise RetryTask(delay=max(exc.retry_after, 1.0)) from exc
+        except (AuthExpired, NotConnected) as exc:
+            log.warning("runner %s: %s %s stopped, not retrying: %s", runner_id, name, what, exc)
+            return
+        except UpstreamError as exc:
+            log.warning("runner %s: %s %s failed, retrying: %s", runner_id, name, what, exc)
+            raise
+        except Exception:
+            log.exception("runner %s: %s %s failed", runner_id, name, what)
+            return
+        log.info("runner %s: %s %s: %s", runner_id, name, what, report)
+
+    def _strava_work(self, session: requests.Session) -> StravaWork:
+        from service.usecases.strava_sync import StravaWork
+
+        return StravaWork(self.rt.db, self.rt.settings, session, QueueStore(self.huey))
+
     def _mark_pending(self, runner_id: int) -> bool:
         key, expires = _pending_key(runner_id), time.time() + PENDING_TTL_S
         if self.huey.put_if_empty(key, expires):
@@ -180,6 +271,35 @@ class Jobs:
             return False
         self.huey.put(key, expires)  # the job that set the mark was lost
         return True
+
+
+class QueueStore:
+    """Small values every worker and the app share through the queue's key-value store:
+    Strava's last seen rate-limit usage (one per installation) and our push subscription."""
+
+    USAGE, SUBSCRIPTION = "strava.usage", "strava.subscription"
+
+    def __init__(self, huey: Any) -> None:
+        self._huey = huey
+
+    def load(self) -> RateUsage | None:
+        value = self._huey.get(self.USAGE, peek=True)
+        return value if isinstance(value, RateUsage) else None
+
+    def save(self, usage: RateUsage) -> None:
+        """Keep the newer of the stored usage and ``usage`` (jobs finish out of order)."""
+        current = self.load()
+        if current is None or usage.seen_at >= current.seen_at:
+            self._huey.put(self.USAGE, usage)
+
+    def subscription(self) -> int | None:
+        value = self._huey.get(self.SUBSCRIPTION, peek=True)
+        return value if isinstance(value, int) else None
+
+    def set_subscription(self, subscription_id: int | None) -> None:
+        self._huey.delete(self.SUBSCRIPTION)
+        if subscription_id is not None:
+            self._huey.put(self.SUBSCRIPTION, subscription_id)
 
 
 def _pending_key(runner_id: int) -> str:
@@ -202,10 +322,12 @@ def check_queue(huey: Any, settings: Settings) -> None:
         ) from exc
 
 
-def connected_runners(db: Database, among: Iterable[int] | None = None) -> list[int]:
-    """Ids of runners (of ``among``, when given) whose Google calendar is connected."""
+def connected_runners(
+    db: Database, among: Iterable[int] | None = None, provider: str = "google_calendar"
+) -> list[int]:
+    """Ids of runners (of ``among``, when given) with a working connection to ``provider``."""
     query = select(Connection.runner_id).where(
-        Connection.provider == "google_calendar", Connection.state == "connected"
+        Connection.provider == provider, Connection.state == "connected"
     )
     if among is not None:
         ids = sorted(set(among))
@@ -214,6 +336,16 @@ def connected_runners(db: Database, among: Iterable[int] | None = None) -> list[
         query = query.where(Connection.runner_id.in_(ids))
     with db.session() as session:
         return list(session.scalars(query.order_by(Connection.runner_id)))
+
+
+def pushing_runners(db: Database, among: Iterable[int]) -> list[int]:
+    """Runners (of ``among``) who asked for their sessions on their intervals.icu calendar."""
+    from service.usecases.intervals_connection import intervals_connection, push_enabled
+
+    with db.session() as session:
+        ids = connected_runners(db, among, "intervals_icu")
+        found = (intervals_connection(session, runner_id) for runner_id in ids)
+        return [c.runner_id for c in found if c is not None and push_enabled(c)]
 
 
 def describe(report: PublishReport) -> str:
@@ -256,6 +388,8 @@ class AppJobs:
         ids = connected_runners(self._rt.db, changed)
         if ids:
             self.get().request_publish(ids)
+        for runner_id in pushing_runners(self._rt.db, changed):
+            self.get().intervals_push.schedule((runner_id,), delay=DEBOUNCE_S)
 
 
 def install(app: Flask, rt: Runtime) -> AppJobs:

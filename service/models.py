@@ -301,7 +301,8 @@ class ActivitySource(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     runner_id: Mapped[int] = mapped_column(ForeignKey("runners.id", ondelete="CASCADE"))
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id", ondelete="CASCADE"))
-    source: Mapped[str] = mapped_column(String(32))  # file | strava | intervals_icu | demo
+    # fit | gpx | tcx | strava | intervals_icu | demo
+    source: Mapped[str] = mapped_column(String(32))
     source_id: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session as DbSession
 from integrations.errors import BadFile
 from integrations.files import read_file
 from integrations.files.sources import Walk
-from integrations.types import ExternalActivity
-from service.models import Activity, Runner, SessionOverride
+from integrations.types import ExternalActivity, PlannedRun, RunKind
+from service.models import Activity, PlannedRunRecord, Runner, SessionOverride
 from service.planning.model import (
     Override,
     OverrideAction,
@@ -108,8 +108,35 @@ def overrides(db: DbSession, runner: Runner) -> tuple[Override, ...]:
     )
 
 
+def planned_runs(db: DbSession, runner: Runner, first: date, last: date) -> tuple[PlannedRun, ...]:
+    """Runs on the runner's training calendar from ``first`` to ``last``, for the planner."""
+    rows = db.scalars(
+        select(PlannedRunRecord)
+        .where(PlannedRunRecord.runner_id == runner.id, PlannedRunRecord.day.between(first, last))
+        .order_by(PlannedRunRecord.day, PlannedRunRecord.start_local, PlannedRunRecord.id)
+    )
+    return tuple(
+        PlannedRun(
+            day=r.day,
+            kind=RunKind(r.kind),
+            distance_m=r.distance_m,
+            start_local=_wall_clock(r.day, r.start_local),
+            duration_s=r.duration_s,
+            name=r.name,
+        )
+        for r in rows
+    )
+
+
+def _wall_clock(day: date, hh_mm: str | None) -> datetime | None:
+    return None if not hh_mm else datetime.combine(day, time.fromisoformat(hh_mm))
+
+
 def plan_for_runner(db: DbSession, runner: Runner, window: Horizon) -> Plan:
-    """The stored runner's plan for the window."""
+    """The stored runner's plan for the window, around the runs their training calendar holds."""
+    # The planner also projects the days between today and the window (load ratio).
+    first = min(window.today, window.start)
+    last = window.start + timedelta(weeks=window.weeks, days=-1)
     request = PlanRequest(
         runner_key=runner.plan_key,
         prefs=runner_preferences(runner),
@@ -118,6 +145,7 @@ def plan_for_runner(db: DbSession, runner: Runner, window: Horizon) -> Plan:
         start=window.start,
         weeks=window.weeks,
         overrides=overrides(db, runner),
+        planned=planned_runs(db, runner, first, last),
     )
     return build_plan(request)
 

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session as DbSession
 from service.models import Runner
 from service.settings import Settings
 from service.usecases.google_connection import CONNECTED, google_connection
+from service.usecases.intervals_connection import intervals_connection
+from service.usecases.strava_connection import strava_connection
 
 
 class State(Enum):
@@ -57,6 +59,25 @@ def _google_state(db: DbSession, runner: Runner) -> Status:
     )
 
 
+def _intervals_state(db: DbSession, runner: Runner) -> Status:
+    """The intervals.icu connection (an API key) as stored."""
+    found = intervals_connection(db, runner.id)
+    if found is None:
+        return Status(State.NOT_CONNECTED)
+    state = State.CONNECTED if found.state == CONNECTED else State.NEEDS_RECONNECTION
+    return Status(state, found.last_sync_at, found.account or None, found.last_error or None)
+
+
+def _strava_state(db: DbSession, runner: Runner) -> Status:
+    """The Strava connection as stored (its account is the athlete id)."""
+    found = strava_connection(db, runner.id)
+    if found is None:
+        return Status(State.NOT_CONNECTED)
+    state = State.CONNECTED if found.state == CONNECTED else State.NEEDS_RECONNECTION
+    account = f"Strava athlete {found.account}"
+    return Status(state, found.last_sync_at, account, found.last_error or None)
+
+
 @dataclass(frozen=True, slots=True)
 class Kind:
     """One type of connection: what it is for, when this server offers it, how to read its state."""
@@ -94,6 +115,10 @@ KINDS: tuple[Kind, ...] = (
         configured=lambda s: bool(s.strava_client_id and s.strava_client_secret),
         missing="This server has no Strava client set up (RUNSTRENGTH_STRAVA_CLIENT_ID and "
         "RUNSTRENGTH_STRAVA_CLIENT_SECRET).",
+        state=_strava_state,
+        connect_endpoint="strava.connect",
+        disconnect_endpoint="strava.disconnect_strava",
+        disconnect_choice=None,
     ),
     Kind(
         key="intervals_icu",
@@ -102,6 +127,10 @@ KINDS: tuple[Kind, ...] = (
         "using an API key from your intervals.icu settings.",
         configured=lambda s: True,  # each runner brings their own API key
         missing="",
+        state=_intervals_state,
+        connect_endpoint="intervals.connect_key",
+        disconnect_endpoint="intervals.disconnect_key",
+        disconnect_choice="Also remove the sessions we sent to your intervals.icu calendar",
     ),
 )
 

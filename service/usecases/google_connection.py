@@ -18,9 +18,7 @@ from integrations.types import TokenSet
 from service.crypto import SealBroken, Sealer
 from service.models import Connection, RemoteEvent, utcnow
 from service.settings import Settings
-from service.usecases.oauth_states import STATE_TTL as STATE_TTL
-from service.usecases.oauth_states import ConnectFailed as ConnectFailed
-from service.usecases.oauth_states import remember_state, take_state
+from service.usecases.oauth_states import ConnectFailed, remember_state, take_state
 
 PROVIDER = "google_calendar"
 CONNECTED, NEEDS_RECONNECT = "connected", "needs_reconnect"

@@ -6,9 +6,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -19,13 +17,19 @@ from integrations.files import read_file
 from integrations.files.sources import Source
 from integrations.types import ExternalActivity, Sport
 from service.db import Database
-from service.models import Activity, ImportRecord, Runner
-from service.usecases.runners import local_date_of, mark_plan_changed
+from service.models import ImportRecord, Runner
+from service.usecases.activity_sources import Change, ingest_one, is_same_activity
+
+__all__ = [  # is_same_activity moved to activity_sources; still importable from here
+    "FileResult",
+    "ImportReport",
+    "Outcome",
+    "import_sources",
+    "is_same_activity",
+    "store_activities",
+]
 
 log = logging.getLogger(__name__)
-
-SAME_START = timedelta(minutes=2)
-SAME_DISTANCE = 0.03  # relative to the longer of the two
 
 
 class Outcome(StrEnum):
@@ -128,8 +132,6 @@ def _store_file(
             replace(a, sport=sport_override) if a.sport is Sport.UNKNOWN else a for a in activities
         ]
     runs, others, duplicates = _insert_new(session, runner, record.id, name, activities)
-    if runs or others or duplicates:
-        mark_plan_changed(runner)
     outcome = _outcome(runs, others)
     record.status, record.activity_count = outcome.value, runs + others
     record.detail = _describe(runs, others, duplicates)
@@ -139,12 +141,10 @@ def _store_file(
 def store_activities(
     db: Database, runner_id: int, activities: Iterable[ExternalActivity], origin: str
 ) -> FileResult:
-    """Store activities that came from no file (a platform, the demo); twins are skipped."""
+    """Store activities that came from no file (a platform, the demo); twins are linked."""
     with db.session() as session:
         runner = session.get_one(Runner, runner_id)
         runs, others, duplicates = _insert_new(session, runner, None, origin, activities)
-        if runs or others:
-            mark_plan_changed(runner)
     detail = _describe(runs, others, duplicates)
     return FileResult(origin, _outcome(runs, others), runs, others, duplicates, detail)
 
@@ -156,15 +156,16 @@ def _insert_new(
     origin: str,
     activities: Iterable[ExternalActivity],
 ) -> tuple[int, int, int]:
-    """Add each activity that has no stored twin; returns (runs, others, duplicates)."""
+    """Store each activity once with its source; returns (new runs, new others, twins)."""
     runs = others = duplicates = 0
     for activity in activities:
-        if _merge_duplicate(session, runner, activity):
+        change = ingest_one(session, runner, activity, origin, import_id=import_id)
+        if change is not Change.NEW:
             duplicates += 1
-            continue
-        session.add(_new_activity(runner, import_id, origin, activity))
-        session.flush()
-        runs, others = (runs + 1, others) if activity.sport.is_run else (runs, others + 1)
+        elif activity.sport.is_run:
+            runs += 1
+        else:
+            others += 1
     return runs, others, duplicates
 
 
@@ -181,84 +182,6 @@ def _describe(runs: int, others: int, duplicates: int) -> str:
         f"{duplicates} already stored" if duplicates else "",
     ]
     return ", ".join(p for p in parts if p)
-
-
-def family(sport: Sport) -> str:
-    """Sports that can be the same activity under two labels share a family."""
-    return "run" if sport.is_run else sport.value
-
-
-def fingerprint(activity: ExternalActivity) -> str:
-    """Coarse identity shared by the same activity from any source: family, start minute, 100 m."""
-    minute = activity.start_utc.strftime("%Y%m%dT%H%M")
-    return f"{family(activity.sport)}|{minute}|{round(activity.distance_m / 100)}"
-
-
-def _merge_duplicate(session: Session, runner: Runner, new: ExternalActivity) -> bool:
-    """Find the stored twin of ``new``; fill in what it lacked (sport, offset). True if found."""
-    candidates = session.scalars(
-        select(Activity).where(
-            Activity.runner_id == runner.id,
-            Activity.start_utc.between(new.start_utc - SAME_START, new.start_utc + SAME_START),
-        )
-    )
-    for old in candidates:
-        same_record = (old.source, old.source_id) == (new.source, new.source_id)
-        if not same_record and not is_same_activity(old, new):
-            continue
-        if old.sport == Sport.UNKNOWN.value and new.sport is not Sport.UNKNOWN:
-            old.sport, old.source_sport = new.sport.value, new.source_sport
-        if old.utc_offset_s is None and new.utc_offset_s is not None:
-            old.utc_offset_s = new.utc_offset_s
-            old.local_date = local_date_of(old.start_utc, new.utc_offset_s, runner.timezone)
-        return True
-    return False
-
-
-class Recorded(Protocol):
-    """What twin detection looks at, stored (Activity) or just read (ExternalActivity)."""
-
-    @property
-    def start_utc(self) -> datetime: ...
-    @property
-    def distance_m(self) -> float: ...
-    @property
-    def sport(self) -> str: ...
-
-
-def is_same_activity(a: Recorded, b: Recorded) -> bool:
-    """Two records of one activity: starts within 2 min, distances within 3%, sports compatible."""
-    if abs(a.start_utc - b.start_utc) > SAME_START:
-        return False
-    if abs(a.distance_m - b.distance_m) > SAME_DISTANCE * max(a.distance_m, b.distance_m):
-        return False
-    sports = {Sport(a.sport), Sport(b.sport)}
-    return Sport.UNKNOWN in sports or len({family(s) for s in sports}) == 1
-
-
-def _new_activity(
-    runner: Runner, import_id: int | None, origin: str, a: ExternalActivity
-) -> Activity:
-    return Activity(
-        runner_id=runner.id,
-        import_id=import_id,
-        source=a.source,
-        source_id=a.source_id,
-        origin=origin,
-        sport=a.sport.value,
-        source_sport=a.source_sport,
-        name=a.name,
-        start_utc=a.start_utc,
-        utc_offset_s=a.utc_offset_s,
-        local_date=local_date_of(a.start_utc, a.utc_offset_s, runner.timezone),
-        distance_m=a.distance_m,
-        moving_s=a.moving_s,
-        elapsed_s=a.elapsed_s,
-        elevation_gain_m=a.elevation_gain_m,
-        is_race=a.is_race,
-        is_workout=a.is_workout,
-        fingerprint=fingerprint(a),
-    )
 
 
 def _record_rejection(

@@ -17,7 +17,8 @@ from integrations.types import Sport
 from service import db as dbmod
 from service.app import Runtime, create_app, runtime
 from service.models import Activity, ImportRecord
-from service.usecases import import_files
+from service.usecases import activity_sources, import_files
+from service.usecases.activity_sources import Change, ingest_one, is_same_activity
 from service.usecases.import_files import Outcome, import_sources
 from service.usecases.runners import default_runner
 
@@ -64,14 +65,11 @@ def test_a_ride_at_the_same_time_as_a_run_is_not_a_duplicate(rt: Runtime, real_d
     ride = replace(run, sport=Sport.RIDE, source="tcx", source_id="other#0")
     with rt.db.session() as session:
         runner = default_runner(session)
-        session.add(import_files._new_activity(runner, None, "a", replace(run, sport=Sport.RUN)))
-        session.flush()
-        assert not import_files._merge_duplicate(session, runner, ride)
-        twin = replace(run, source="fit", source_id="twin#0")
-        longer = replace(twin, distance_m=run.distance_m * 1.02)
-        assert import_files._merge_duplicate(session, runner, longer)
-        too_long = replace(twin, distance_m=run.distance_m * 1.04)
-        assert not import_files._merge_duplicate(session, runner, too_long)
+        assert ingest_one(session, runner, replace(run, sport=Sport.RUN), "a") is Change.NEW
+        assert ingest_one(session, runner, ride, "b") is Change.NEW
+    twin = replace(run, sport=Sport.RUN, source="fit", source_id="twin#0")
+    assert is_same_activity(twin, replace(twin, distance_m=run.distance_m * 1.02))
+    assert not is_same_activity(twin, replace(twin, distance_m=run.distance_m * 1.04))
 
 
 def test_a_file_is_stored_all_or_nothing(
@@ -85,14 +83,14 @@ def test_a_file_is_stored_all_or_nothing(
     )
     two_legs = replace(parsed, activities=[parsed.activities[0], second])
     monkeypatch.setattr(import_files, "read_file", lambda data, name: two_legs)
-    real_new = import_files._new_activity
+    real_new = activity_sources.new_activity
 
     def fail_on_second_leg(runner, import_id, origin, activity):  # type: ignore[no-untyped-def]
         if activity.source_id == "leg#1":
             raise RuntimeError("disk on fire")
         return real_new(runner, import_id, origin, activity)
 
-    monkeypatch.setattr(import_files, "_new_activity", fail_on_second_leg)
+    monkeypatch.setattr(activity_sources, "new_activity", fail_on_second_leg)
     report = _import(rt, real_data / BIKE_TCX)
     assert report.files[0].outcome is Outcome.REJECTED
     assert _count(rt, Activity) == 0

@@ -1,0 +1,169 @@
+"""Connect intervals.icu with a personal API key, send sessions to its calendar, disconnect."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from integrations.errors import IntegrationError
+from integrations.http import new_session
+from service.app import runtime
+from service.crypto import NoEncryptionKeys
+from service.models import Connection, utcnow
+from service.usecases.intervals_connection import (
+    connect,
+    disconnect,
+    forget_pushed,
+    intervals_client,
+    intervals_connection,
+    push_enabled,
+    pushed_uids,
+    set_push,
+)
+from service.usecases.intervals_sync import (
+    SYNCED,
+    IntervalsReport,
+    push_intervals,
+    stubs_seen,
+    sync_intervals,
+)
+from service.usecases.oauth_states import ConnectFailed
+from service.web.auth import current_runner
+
+bp = Blueprint("intervals", __name__, url_prefix="/connect/intervals")
+BACK = "connections.connections"
+
+
+@dataclass(frozen=True, slots=True)
+class IntervalsView:
+    """What the connections page shows beyond the common row: the push choice, Strava stubs."""
+
+    push: bool
+    stubs: int
+    strava_connected: bool
+
+
+@bp.app_context_processor
+def _view() -> dict[str, object]:
+    """``intervals_view()`` for the connections page; it reads only when the page calls it."""
+    return {"intervals_view": intervals_view}
+
+
+def intervals_view() -> IntervalsView | None:
+    """The signed-in runner's intervals.icu extras, or None when not connected."""
+    with runtime().db.session() as db:
+        runner = current_runner(db)
+        connection = intervals_connection(db, runner.id)
+        if connection is None:
+            return None
+        strava = db.scalar(
+            select(Connection.id).where(
+                Connection.runner_id == runner.id, Connection.provider == "strava"
+            )
+        )
+        return IntervalsView(push_enabled(connection), stubs_seen(connection), strava is not None)
+
+
+@bp.post("")
+def connect_key() -> ResponseReturnValue:
+    """Check the API key with one call, keep it sealed, then read runs and planned runs."""
+    rt = runtime()
+    try:
+        with rt.db.session() as db:
+            runner = current_runner(db)
+            connect(
+                db,
+                runner,
+                rt.settings,
+                new_session(),
+                api_key=request.form.get("api_key", ""),
+                now=utcnow(),
+            )
+            runner_id = runner.id
+    except NoEncryptionKeys:
+        flash("This server cannot store connections yet: its operator must set encryption keys.")
+        return redirect(url_for(BACK))
+    except ConnectFailed as exc:
+        flash(f"intervals.icu was not connected: {exc}.")
+        return redirect(url_for(BACK))
+    flash("intervals.icu is connected. " + _sync_now(runner_id))
+    return redirect(url_for(BACK))
+
+
+@bp.post("/push")
+def push() -> ResponseReturnValue:
+    """Turn sending our sessions to the intervals.icu calendar on (and send) or off (and remove)."""
+    rt = runtime()
+    on = request.form.get("push") == "1"
+    with rt.db.session() as db:
+        runner = current_runner(db)
+        connection = intervals_connection(db, runner.id)
+        if connection is None:
+            abort(404)
+        if not on:
+            try:
+                uids = pushed_uids(db, connection)
+                intervals_client(connection, rt.settings, new_session()).delete_events(uids)
+            except (IntegrationError, ValueError) as exc:
+                flash(f"Your sessions could not be removed from intervals.icu ({exc}): try again.")
+                return redirect(url_for(BACK))
+            forget_pushed(db, connection)
+        set_push(db, connection, on)
+        runner_id = runner.id
+    if not on:
+        flash("Sessions are no longer sent to intervals.icu, and those sent were removed.")
+        return redirect(url_for(BACK))
+    try:
+        report = push_intervals(rt.db, rt.settings, runner_id, now=utcnow(), session=new_session())
+    except IntegrationError as exc:
+        flash(f"Sessions will go to intervals.icu, but sending failed for now ({exc}).")
+        return redirect(url_for(BACK))
+    if report.state != SYNCED:
+        flash(f"Sessions were not sent to intervals.icu: {report.detail}.")
+    else:
+        flash(f"{report.upserted} sessions sent to your intervals.icu calendar.")
+    return redirect(url_for(BACK))
+
+
+@bp.post("/disconnect")
+def disconnect_key() -> ResponseReturnValue:
+    """Forget the key and the planned runs; optionally remove the sessions we sent first."""
+    rt = runtime()
+    remove = request.form.get("remove_data") == "1"
+    with rt.db.session() as db:
+        runner = current_runner(db)
+        connection = intervals_connection(db, runner.id)
+        if connection is None:
+            abort(404)
+        disconnect(db, connection, rt.settings, new_session(), remove_sessions=remove)
+    flash(
+        "intervals.icu is disconnected and its API key deleted"
+        + ("; the sessions we sent were removed." if remove else ".")
+    )
+    return redirect(url_for(BACK))
+
+
+def _sync_now(runner_id: int) -> str:
+    """Read runs and planned runs right away (two calls), and say what came of it."""
+    rt = runtime()
+    try:
+        report = sync_intervals(rt.db, rt.settings, runner_id, now=utcnow(), session=new_session())
+    except IntegrationError as exc:
+        return f"Reading your runs failed for now ({exc}); it is tried again later."
+    return describe(report)
+
+
+def describe(report: IntervalsReport) -> str:
+    """A sync report in words for the runner."""
+    if report.state != SYNCED:
+        return f"Nothing was read: {report.detail}."
+    text = (
+        f"{report.stored} new activities, {report.linked} already known, "
+        f"{report.planned} planned runs in the coming weeks."
+    )
+    if report.stubs_skipped:
+        text += f" {report.stubs_skipped} activities came from Strava and were skipped."
+    return text
