@@ -165,5 +165,7 @@ def describe(report: IntervalsReport) -> str:
         f"{report.planned} planned runs in the coming weeks."
     )
     if report.stubs_skipped:
-        text += f" {report.stubs_skipped} activities came from Strava and were skipped."
+        n = report.stubs_skipped
+        came = "activity came" if n == 1 else "activities came"
+        text += f" {n} {came} from Strava and {'was' if n == 1 else 'were'} skipped."
     return text

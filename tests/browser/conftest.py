@@ -15,6 +15,8 @@ from werkzeug.serving import make_server
 
 from tests.browser.browsing import CHROMIUM, IN_CI, Camera, Site
 from tests.fakes.google import FakeGoogle
+from tests.fakes.intervals import FakeIntervals
+from tests.fakes.strava import FakeStrava
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -105,6 +107,30 @@ def google_site(tmp_path: Path, chromium: Browser, fake_google: FakeGoogle) -> I
 
 
 @pytest.fixture
+def strava_site(tmp_path: Path, chromium: Browser, fake_strava: FakeStrava) -> Iterator[Site]:
+    """The app pointed at the fake Strava, queued jobs run at once; opt in by name."""
+    from service.jobs import EXTENSION, AppJobs
+
+    key = Fernet.generate_key().decode("ascii")
+    settings = {**fake_strava.settings_overrides(), "encryption_keys": key}
+    with served(tmp_path, chromium, settings) as running:
+        app_jobs: AppJobs = running.app.extensions[EXTENSION]
+        app_jobs.get().huey.immediate = True  # the backfill runs inside the callback request
+        yield running
+
+
+@pytest.fixture
+def intervals_site(
+    tmp_path: Path, chromium: Browser, fake_intervals: FakeIntervals
+) -> Iterator[Site]:
+    """The app pointed at the fake intervals.icu, with a key to seal API keys; opt in by name."""
+    key = Fernet.generate_key().decode("ascii")
+    settings = {**fake_intervals.settings_overrides(), "encryption_keys": key}
+    with served(tmp_path, chromium, settings) as running:
+        yield running
+
+
+@pytest.fixture
 def camera(site: Site, request: pytest.FixtureRequest) -> Camera:
     """Page checks and screenshots for this test, under test-output/screenshots/<test>/."""
     return Camera(site, request.node.name)
@@ -114,3 +140,15 @@ def camera(site: Site, request: pytest.FixtureRequest) -> Camera:
 def google_camera(google_site: Site, request: pytest.FixtureRequest) -> Camera:
     """Page checks and screenshots for a test on the app pointed at the fake Google."""
     return Camera(google_site, request.node.name)
+
+
+@pytest.fixture
+def strava_camera(strava_site: Site, request: pytest.FixtureRequest) -> Camera:
+    """Page checks and screenshots for a test on the app pointed at the fake Strava."""
+    return Camera(strava_site, request.node.name)
+
+
+@pytest.fixture
+def intervals_camera(intervals_site: Site, request: pytest.FixtureRequest) -> Camera:
+    """Page checks and screenshots for a test on the app pointed at the fake intervals.icu."""
+    return Camera(intervals_site, request.node.name)
