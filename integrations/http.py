@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Self
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
+
+from integrations.errors import UpstreamError
 
 Timeout = tuple[float, float]
 DEFAULT_TIMEOUT: Timeout = (5, 30)  # seconds: (connect, read)
@@ -71,3 +74,19 @@ def timeout_of(session: requests.Session) -> Timeout:
     """The session's default timeout, or ours for a session made elsewhere."""
     timeout: Timeout = getattr(session, "default_timeout", DEFAULT_TIMEOUT)
     return timeout
+
+
+def post_form(
+    session: requests.Session, url: str, form: Mapping[str, str], upstream: str
+) -> requests.Response:
+    """POST a form to an OAuth endpoint (JSON answer, no redirects); UpstreamError if down."""
+    try:
+        return session.post(
+            url,
+            data=form,
+            headers={"Accept": "application/json"},
+            timeout=timeout_of(session),
+            allow_redirects=False,
+        )
+    except requests.RequestException as exc:
+        raise UpstreamError(f"{upstream} unreachable: {type(exc).__name__}") from exc

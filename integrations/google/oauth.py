@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import requests
 
 from integrations.errors import AuthExpired, IntegrationError, RateLimited, UpstreamError
-from integrations.http import timeout_of
+from integrations.http import post_form
 from integrations.types import TokenSet
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.app.created"
@@ -142,16 +142,7 @@ class GoogleOAuth:
         return body
 
     def _post(self, url: str, form: Mapping[str, str]) -> requests.Response:
-        try:
-            return self._session.post(
-                url,
-                data=form,
-                headers={"Accept": "application/json"},
-                timeout=timeout_of(self._session),
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            raise UpstreamError(f"Google OAuth unreachable: {type(exc).__name__}") from exc
+        return post_form(self._session, url, form, "Google OAuth")
 
 
 def _code_form(code: str, redirect_uri: str, code_verifier: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import requests
 
 from integrations.errors import AuthExpired, IntegrationError, RateLimited, UpstreamError
-from integrations.http import timeout_of
+from integrations.http import post_form
 from integrations.strava.limits import seconds_to_next_quarter
 from integrations.types import TokenSet
 
@@ -130,16 +130,7 @@ class StravaOAuth:
         return body
 
     def _post(self, url: str, form: Mapping[str, str]) -> requests.Response:
-        try:
-            return self._session.post(
-                url,
-                data=form,
-                headers={"Accept": "application/json"},
-                timeout=timeout_of(self._session),
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            raise UpstreamError(f"Strava unreachable: {type(exc).__name__}") from exc
+        return post_form(self._session, url, form, "Strava")
 
 
 def token_set(body: Mapping[str, Any], now: datetime, scopes: frozenset[str]) -> TokenSet:
