@@ -78,6 +78,7 @@ def _call(work: Callable[[StravaSubscriptions], T], rt: Runtime) -> T:
 
 def _remember(rt: Runtime, subscription_id: int | None) -> None:
     """Webhooks accept events carrying this id (kept in the queue's store)."""
-    from service import jobs
+    from service.jobs import make_queue
+    from service.queue_store import QueueStore
 
-    jobs.QueueStore(jobs.make_queue(rt.settings)).set_subscription(subscription_id)
+    QueueStore(make_queue(rt.settings)).set_subscription(subscription_id)

@@ -15,15 +15,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
-from huey import RedisHuey, SqliteHuey, crontab  # type: ignore[import-untyped]
+from huey import PriorityRedisHuey, SqliteHuey, crontab  # type: ignore[import-untyped]
 from huey.exceptions import RetryTask  # type: ignore[import-untyped]
 from sqlalchemy import select
 
 from integrations.errors import AuthExpired, IntegrationError, RateLimited, UpstreamError
-from integrations.strava.limits import RateUsage
 from service.db import Database
 from service.lease import Lease
 from service.models import Connection, Runner, utcnow
+from service.queue_store import QueueStore
 from service.settings import Settings
 from service.usecases.runners import PLAN_CHANGED
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from service.app import Runtime
     from service.usecases.publish_google import PublishReport
+    from service.usecases.strava_schedule import QuarterPlan
     from service.usecases.strava_sync import StravaWork
 
 QUEUE_NAME = "runstrength"
@@ -41,6 +42,8 @@ PENDING_TTL_S = 900.0  # a pending mark whose job was lost stops blocking after 
 LOCKED_RETRY_S = 5.0  # a job whose runner is being published comes back after this long
 UPSTREAM_RETRIES, UPSTREAM_DELAY_S, UPSTREAM_BACKOFF = 4, 30, 2  # waits 30, 60, 120, 240 s
 SWEEP_MINUTES = "*/15"  # every connected runner is published this often (Google-side edits)
+# Higher runs first: a webhook event before a backfill before publishing before reconciles.
+EVENT_PRIORITY, BACKFILL_PRIORITY, PUBLISH_PRIORITY = 30, 20, 10
 MAX_POLL_S = 2.0  # an idle SQLite queue is polled at least this often
 STOP_TIMEOUT_S = 20.0  # SIGTERM lets running jobs finish for this long
 
@@ -71,8 +74,8 @@ class RunnerBusy(RuntimeError):
 
 def make_queue(settings: Settings, name: str = QUEUE_NAME) -> Any:
     """SqliteHuey at ``<data_dir>/queue.db`` without a queue URL, else RedisHuey at that URL."""
-    if settings.queue_url:
-        return RedisHuey(name, url=settings.queue_url, results=False)
+    if settings.queue_url:  # the priority flavour (a sorted set, Redis 5+): webhook work first
+        return PriorityRedisHuey(name, url=settings.queue_url, results=False)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(name, filename=str(settings.data_dir / "queue.db"), results=False)
 
@@ -88,13 +91,22 @@ def queue_location(settings: Settings) -> str:
 class Jobs:
     """Our tasks registered on one queue, with the runtime and publish use case they call."""
 
-    def __init__(self, huey: Any, rt: Runtime, publisher: Publisher | None = None) -> None:
-        self.huey, self.rt, self._publisher = huey, rt, publisher
+    def __init__(
+        self,
+        huey: Any,
+        rt: Runtime,
+        publisher: Publisher | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        """``clock`` (UTC now) drives the Strava work and its scheduler (a simulated one in the
+        Strava benchmark)."""
+        self.huey, self.rt, self._publisher, self.clock = huey, rt, publisher, clock
         self.publish = huey.task(
             retries=UPSTREAM_RETRIES,
             retry_delay=UPSTREAM_DELAY_S,
             retry_backoff=UPSTREAM_BACKOFF,
             context=True,
+            priority=PUBLISH_PRIORITY,
             name="publish",
         )(self._publish_task)
         self.sweep = huey.periodic_task(crontab(minute=SWEEP_MINUTES), name="sweep")(
@@ -102,13 +114,15 @@ class Jobs:
         )
         upstream = {"retries": UPSTREAM_RETRIES, "retry_delay": UPSTREAM_DELAY_S,
                     "retry_backoff": UPSTREAM_BACKOFF}  # fmt: skip
-        self.strava_backfill = huey.task(**upstream, name="strava_backfill")(
-            lambda runner_id: self._strava(runner_id, "backfill", lambda w: w.backfill(runner_id))
-        )
+        self.strava_backfill = huey.task(
+            **upstream, priority=BACKFILL_PRIORITY, name="strava_backfill"
+        )(lambda runner_id: self._strava(runner_id, "backfill", lambda w: w.backfill(runner_id)))
         self.strava_sync = huey.task(**upstream, name="strava_sync")(
             lambda runner_id: self._strava(runner_id, "sync", lambda w: w.sync(runner_id))
         )
-        self.strava_event = huey.task(**upstream, name="strava_event")(self._strava_event)
+        self.strava_event = huey.task(**upstream, priority=EVENT_PRIORITY, name="strava_event")(
+            self._strava_event
+        )
         self.intervals_sync = huey.task(**upstream, name="intervals_sync")(self._intervals)
         self.intervals_push = huey.task(**upstream, name="intervals_push")(
             lambda runner_id: self._intervals(runner_id, push_only=True)
@@ -116,13 +130,26 @@ class Jobs:
         self.platform_sweep = huey.periodic_task(crontab(minute="*/30"), name="platform_sweep")(
             self.sweep_platforms
         )
+        self.strava_tick = huey.periodic_task(crontab(minute="*/15"), name="strava_tick")(
+            self.plan_strava_quarter
+        )
 
     def sweep_platforms(self) -> None:
-        """Every 30 minutes: reconcile every connected platform (webhooks may have been missed)."""
+        """Every 30 minutes: reconcile intervals.icu (it has no webhooks for us to rely on)."""
         for runner_id in connected_runners(self.rt.db, provider="intervals_icu"):
             self.intervals_sync(runner_id)
-        for runner_id in connected_runners(self.rt.db, provider="strava"):
-            self.strava_sync(runner_id)
+
+    def plan_strava_quarter(self) -> QuarterPlan:
+        """At each quarter hour: the Strava reconciles this quarter's spare reads allow, spread
+        over its first minutes (the read budget is the whole installation's)."""
+        from service.usecases.strava_schedule import plan_quarter, spread
+
+        plan = plan_quarter(self.rt.db, self.rt.settings, QueueStore(self.huey), self.clock())
+        for runner_id, delay in zip(plan.runners, spread(len(plan.runners)), strict=True):
+            self.strava_sync.schedule((runner_id,), delay=delay)
+        log.info("Strava: %d reconciles this quarter (%d owed a read, %d for the safety net)",
+                 len(plan.runners), plan.owed, plan.safety_net)  # fmt: skip
+        return plan
 
     def request_publish(self, runner_ids: Iterable[int], delay_s: float = DEBOUNCE_S) -> list[int]:
         """Schedule one publish per runner unless one is pending; returns those scheduled."""
@@ -260,7 +287,8 @@ class Jobs:
     def _strava_work(self, session: requests.Session) -> StravaWork:
         from service.usecases.strava_sync import StravaWork
 
-        return StravaWork(self.rt.db, self.rt.settings, session, QueueStore(self.huey))
+        store = QueueStore(self.huey)
+        return StravaWork(self.rt.db, self.rt.settings, session, store, self.clock)
 
     def _mark_pending(self, runner_id: int) -> bool:
         key, expires = _pending_key(runner_id), time.time() + PENDING_TTL_S
@@ -271,35 +299,6 @@ class Jobs:
             return False
         self.huey.put(key, expires)  # the job that set the mark was lost
         return True
-
-
-class QueueStore:
-    """Small values every worker and the app share through the queue's key-value store:
-    Strava's last seen rate-limit usage (one per installation) and our push subscription."""
-
-    USAGE, SUBSCRIPTION = "strava.usage", "strava.subscription"
-
-    def __init__(self, huey: Any) -> None:
-        self._huey = huey
-
-    def load(self) -> RateUsage | None:
-        value = self._huey.get(self.USAGE, peek=True)
-        return value if isinstance(value, RateUsage) else None
-
-    def save(self, usage: RateUsage) -> None:
-        """Keep the newer of the stored usage and ``usage`` (jobs finish out of order)."""
-        current = self.load()
-        if current is None or usage.seen_at >= current.seen_at:
-            self._huey.put(self.USAGE, usage)
-
-    def subscription(self) -> int | None:
-        value = self._huey.get(self.SUBSCRIPTION, peek=True)
-        return value if isinstance(value, int) else None
-
-    def set_subscription(self, subscription_id: int | None) -> None:
-        self._huey.delete(self.SUBSCRIPTION)
-        if subscription_id is not None:
-            self._huey.put(self.SUBSCRIPTION, subscription_id)
 
 
 def _pending_key(runner_id: int) -> str:

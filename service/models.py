@@ -240,7 +240,10 @@ class Connection(Base):
     """A runner's link to an outside service: encrypted grant, state and sync bookkeeping."""
 
     __tablename__ = "connections"
-    __table_args__ = (UniqueConstraint("runner_id", "provider", name="uq_connections_provider"),)
+    __table_args__ = (
+        UniqueConstraint("runner_id", "provider", name="uq_connections_provider"),
+        Index("ix_connections_provider_reconciled", "provider", "reconciled_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     runner_id: Mapped[int] = mapped_column(ForeignKey("runners.id", ondelete="CASCADE"))
@@ -253,6 +256,7 @@ class Connection(Base):
     sync_token: Mapped[str | None] = mapped_column(Text)
     reminder_minutes: Mapped[int] = mapped_column(Integer, default=15)
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reconciled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last full read
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import platformdirs
 
 PREFIX = "RUNSTRENGTH_"
+INT_FIELDS = ("strava_read_limit_15min", "strava_read_limit_day")
 
 
 class SettingsError(ValueError):
@@ -35,6 +36,10 @@ class Settings:
     strava_client_id: str = ""
     strava_client_secret: str = ""
     strava_webhook_verify_token: str = ""
+    strava_read_limit_15min: int = 100
+    strava_read_limit_day: int = 1000
+    intervals_client_id: str = ""
+    intervals_client_secret: str = ""
     google_api_root: str = ""
     google_oauth_root: str = ""
     strava_api_root: str = ""
@@ -62,12 +67,15 @@ class Settings:
             else tuple(keys_raw)
         )
         single_runner = _flag("single_runner", raw.pop("single_runner", False))
+        values: dict[str, Any] = {
+            k: _count(k, v) if k in INT_FIELDS else str(v) for k, v in raw.items()
+        }
         settings = cls(
             data_dir=data_dir.expanduser(),
             database_url=database_url,
             encryption_keys=keys,
             single_runner=single_runner,
-            **{k: str(v) for k, v in raw.items()},
+            **values,
         )
         settings.validate()
         return replace(settings, database_url=sqlalchemy_url(settings.database_url))
@@ -118,6 +126,19 @@ def _flag(name: str, value: object) -> bool:
     if text in {"", "0", "false", "no", "off"}:
         return False
     raise SettingsError(f"{PREFIX}{name.upper()}: expected 1 or 0 (true/false), got {value!r}")
+
+
+def _count(name: str, value: object) -> int:
+    """A positive whole number setting (a rate limit)."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise SettingsError(
+            f"{PREFIX}{name.upper()}: expected a whole number above 0, not {value!r}"
+        )
+    return number
 
 
 def _check_fernet_key(key: str) -> None:

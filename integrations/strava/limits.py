@@ -32,17 +32,18 @@ class RateUsage:
     seen_at: datetime
 
     def retry_after(self, now: datetime, reserve: int = 0) -> float | None:
-        """Seconds until a window with fewer than ``reserve`` calls left resets, else None.
+        """Seconds until a window with fewer than ``reserve`` calls left (at most a quarter of
+        its limit) resets, else None.
 
         A window that has rolled over since ``seen_at`` counts as fresh.
         """
         budgets = [b for b in (self.overall, self.read) if b is not None]
         if same_day(self.seen_at, now) and any(
-            b.usage_day >= b.limit_day - reserve for b in budgets
+            b.usage_day >= b.limit_day - _kept(reserve, b.limit_day) for b in budgets
         ):
             return seconds_to_midnight(now)
         if same_quarter(self.seen_at, now) and any(
-            b.usage_15min >= b.limit_15min - reserve for b in budgets
+            b.usage_15min >= b.limit_15min - _kept(reserve, b.limit_15min) for b in budgets
         ):
             return seconds_to_next_quarter(now)
         return None
@@ -78,6 +79,12 @@ def same_quarter(a: datetime, b: datetime) -> bool:
 def same_day(a: datetime, b: datetime) -> bool:
     """Whether two instants fall on the same UTC day."""
     return a.astimezone(UTC).date() == b.astimezone(UTC).date()
+
+
+def _kept(reserve: int, limit: int) -> int:
+    """The calls a reserve keeps back from a window: never more than a quarter of its limit
+    (a small app's 20 reads would otherwise be all reserve)."""
+    return min(reserve, limit // 4)
 
 
 def _quarter(moment: datetime) -> int:

@@ -95,15 +95,22 @@ def ingest_one(
     return Change.NEW
 
 
-def remove_from_source(db: DbSession, runner: Runner, source: str, source_id: str) -> bool:
-    """Forget that a source has the activity; True when no source is left and it was deleted."""
-    link = db.scalars(
+def source_link(
+    db: DbSession, runner_id: int, source: str, source_id: str
+) -> ActivitySource | None:
+    """The record that ``source`` has this activity, if it has."""
+    return db.scalars(
         select(ActivitySource).where(
-            ActivitySource.runner_id == runner.id,
+            ActivitySource.runner_id == runner_id,
             ActivitySource.source == source,
             ActivitySource.source_id == source_id,
         )
     ).first()
+
+
+def remove_from_source(db: DbSession, runner: Runner, source: str, source_id: str) -> bool:
+    """Forget that a source has the activity; True when no source is left and it was deleted."""
+    link = source_link(db, runner.id, source, source_id)
     if link is None:
         return False
     activity = db.get_one(Activity, link.activity_id)

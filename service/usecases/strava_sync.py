@@ -4,11 +4,12 @@ webhook events (fetch the activity's current state, so duplicates and disorder d
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 import requests
+from sqlalchemy import select
 
 from integrations.errors import AuthExpired, NotFound, RateLimited
 from integrations.strava.client import StravaClient
@@ -17,9 +18,9 @@ from integrations.strava.webhooks import WebhookEvent
 from integrations.types import ExternalActivity
 from service.crypto import SealBroken
 from service.db import Database
-from service.models import Connection, Runner, utcnow
+from service.models import Activity, ActivitySource, Connection, Runner, utcnow
 from service.settings import Settings
-from service.usecases.activity_sources import ingest, remove_from_source
+from service.usecases.activity_sources import ingest, remove_from_source, source_link
 from service.usecases.google_connection import mark_needs_reconnect
 from service.usecases.strava_connection import (
     connection_of_athlete,
@@ -32,6 +33,7 @@ from service.usecases.strava_connection import (
 SOURCE, ORIGIN = "strava", "Strava"
 BACKFILL = timedelta(weeks=16)
 SYNC_OVERLAP = timedelta(days=7)  # a run uploaded days late still starts after cursor - overlap
+WINDOW_EDGE = timedelta(hours=1)  # a twin's start may differ a little from Strava's own
 # Calls of each rate-limit window left unused: webhook work may spend everything, the backfill
 # a runner waits for nearly all, periodic reconcile syncs stop well before.
 EVENT_RESERVE, BACKFILL_RESERVE, SYNC_RESERVE = 0, 10, 30
@@ -96,10 +98,34 @@ class StravaWork:
             return SyncReport(note="nothing to do for an athlete update")
         if event.aspect_type == "delete":
             return self._remove(runner_id, str(event.object_id))
+        if event.aspect_type == "update" and "private" not in event.updates:
+            deferred = self._defer(runner_id, str(event.object_id))
+            if deferred is not None:
+                return deferred
+        return self._fetch(runner_id, event.object_id)
+
+    def _defer(self, runner_id: int, activity_id: str) -> SyncReport | None:
+        """An edit of a run we have, inside the window a reconcile reads: make the runner due
+        for one (it reads every edit since in one call, in a quiet quarter). None: fetch now."""
+        with self.db.session() as db:
+            link = source_link(db, runner_id, SOURCE, activity_id)
+            connection = strava_connection(db, runner_id)
+            cursor = _cursor(connection)
+            if link is None or connection is None or cursor is None:
+                return None
+            start = db.get_one(Activity, link.activity_id).start_utc
+            if start <= cursor - SYNC_OVERLAP + WINDOW_EDGE:
+                return None
+            connection.reconciled_at = None  # first in line at the next quarter hour
+        return SyncReport(note="the edit is read with the next reconcile")
+
+    def _fetch(self, runner_id: int, activity_id: int) -> SyncReport:
+        """Read the activity's current state: stale and repeated events do no harm, and an edit
+        event's ``updates`` name only title, type and privacy, not every field that changed."""
         try:
-            activity = self._call(runner_id, EVENT_RESERVE, lambda c: c.activity(event.object_id))
+            activity = self._call(runner_id, EVENT_RESERVE, lambda c: c.activity(activity_id))
         except NotFound:  # deleted since, or private without activity:read_all
-            return self._remove(runner_id, str(event.object_id))
+            return self._remove(runner_id, str(activity_id))
         return self._store(runner_id, [activity], cursor=None)
 
     def _pull(self, runner_id: int, reserve: int) -> SyncReport:
@@ -118,7 +144,26 @@ class StravaWork:
         except RateLimited:  # keep the pages read before the limit: the retry goes on from there
             self._store(runner_id, got, cursor=_latest(got, cursor), finished=False)
             raise
-        return self._store(runner_id, got, cursor=_latest(got, cursor) or after)
+        report = self._store(runner_id, got, cursor=_latest(got, cursor) or after)
+        return replace(report, removed=self._vanished(runner_id, after, got))
+
+    def _vanished(self, runner_id: int, after: datetime, listed: list[ExternalActivity]) -> int:
+        """Drop what Strava no longer lists in the window just read in full (deleted, or made
+        private without activity:read_all): the delete events that never reached us."""
+        keep = {a.source_id for a in listed}
+        with self.db.session() as db:
+            runner = db.get_one(Runner, runner_id)
+            stored = db.scalars(
+                select(ActivitySource.source_id)
+                .join(Activity, Activity.id == ActivitySource.activity_id)
+                .where(
+                    ActivitySource.runner_id == runner_id,
+                    ActivitySource.source == SOURCE,
+                    Activity.start_utc > after + WINDOW_EDGE,
+                )
+            ).all()
+            gone = [source_id for source_id in stored if source_id not in keep]
+            return sum(remove_from_source(db, runner, SOURCE, source_id) for source_id in gone)
 
     def _deauthorized(self, runner_id: int) -> SyncReport:
         """Check with Strava (a refresh costs no API call): an unsigned event alone must not
@@ -144,7 +189,7 @@ class StravaWork:
         for forced in (False, True):
             client = StravaClient(
                 self._token(runner_id, forced), endpoints(self.settings), self.session,
-                reserve=reserve, usage=self.usage.load(),
+                reserve=reserve, usage=self.usage.load(), clock=self.clock,
             )  # fmt: skip
             try:
                 return work(client)
@@ -199,6 +244,8 @@ class StravaWork:
                 connection.sync_token = str(int(cursor.timestamp()))
             if connection is not None and finished:
                 connection.last_sync_at, connection.last_error = self.clock(), ""
+                if cursor is not None:  # a full read: the scheduler counts from here
+                    connection.reconciled_at = connection.last_sync_at
         return SyncReport(new=got.new, linked=got.linked, updated=got.updated)
 
     def _remove(self, runner_id: int, activity_id: str) -> SyncReport:

@@ -15,8 +15,9 @@ from integrations.strava.webhooks import StravaSubscriptions, WebhookEvent, answ
 from service.app import runtime
 from service.crypto import NoEncryptionKeys
 from service.jobs import EXTENSION as JOBS
-from service.jobs import AppJobs, Jobs, QueueStore
+from service.jobs import AppJobs, Jobs
 from service.models import utcnow
+from service.queue_store import QueueStore
 from service.usecases.oauth_states import ConnectFailed
 from service.usecases.strava_connection import (
     disconnect,

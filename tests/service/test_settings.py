@@ -46,6 +46,8 @@ def test_encryption_keys_are_a_comma_separated_list_newest_first() -> None:
         ("RUNSTRENGTH_BASE_URL", "ftp://host", "RUNSTRENGTH_BASE_URL"),
         ("RUNSTRENGTH_STRAVA_API_ROOT", "localhost:9000", "RUNSTRENGTH_STRAVA_API_ROOT"),
         ("RUNSTRENGTH_QUEUE_URL", "amqp://host", "RUNSTRENGTH_QUEUE_URL"),
+        ("RUNSTRENGTH_STRAVA_READ_LIMIT_15MIN", "lots", "RUNSTRENGTH_STRAVA_READ_LIMIT_15MIN"),
+        ("RUNSTRENGTH_STRAVA_READ_LIMIT_DAY", "0", "RUNSTRENGTH_STRAVA_READ_LIMIT_DAY"),
     ],
 )
 def test_a_bad_value_is_refused_with_a_message_naming_the_variable(
@@ -53,6 +55,15 @@ def test_a_bad_value_is_refused_with_a_message_naming_the_variable(
 ) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env({variable: value})
+
+
+def test_strava_read_limits_default_to_a_new_app_s_and_can_be_raised() -> None:
+    assert Settings.from_env({}).strava_read_limit_15min == 100
+    assert Settings.from_env({}).strava_read_limit_day == 1000
+    raised = Settings.from_env(
+        {"RUNSTRENGTH_STRAVA_READ_LIMIT_15MIN": "300", "RUNSTRENGTH_STRAVA_READ_LIMIT_DAY": "3000"}
+    )
+    assert (raised.strava_read_limit_15min, raised.strava_read_limit_day) == (300, 3000)
 
 
 def test_a_bad_key_never_appears_in_the_error_message() -> None:

@@ -21,6 +21,7 @@ from service.crypto import Sealer
 from service.models import Activity, Connection, Runner
 from service.usecases.activity_sources import ingest
 from service.usecases.strava_connection import strava_connection
+from service.usecases.strava_schedule import owed_runners
 from tests.fakes.strava import FakeStrava
 
 
@@ -115,6 +116,23 @@ def test_an_incremental_sync_starts_from_the_cursor_and_picks_up_a_late_upload(
     assert str(late["id"]) in stored(strava_rt, runner_id)
 
 
+def test_a_full_read_counts_as_reconciled_and_a_webhook_event_does_not(
+    strava_rt: Runtime, queue: jobs.Jobs, fake_strava: FakeStrava
+) -> None:
+    runner_id = connect(strava_rt, fake_strava)
+    run(fake_strava, days_ago=1)
+    for payload in fake_strava.take_events():
+        queue.strava_event(payload)
+    after_event = connection(strava_rt, runner_id)
+    assert after_event is not None
+    assert after_event.last_sync_at is not None
+    assert after_event.reconciled_at is None  # the scheduler still owes this runner a full read
+    queue.strava_sync(runner_id)
+    after_sync = connection(strava_rt, runner_id)
+    assert after_sync is not None
+    assert after_sync.reconciled_at is not None
+
+
 def test_webhook_events_create_update_and_delete_activities(
     strava_rt: Runtime, queue: jobs.Jobs, fake_strava: FakeStrava
 ) -> None:
@@ -162,6 +180,81 @@ def test_deauthorization_deletes_strava_only_activities_and_keeps_file_imports(
     assert str(only_strava["id"]) not in activities
     assert set(activities) == {"watch-1"}
     assert connection(strava_rt, runner_id) is None
+
+
+def test_an_edit_of_a_recent_run_costs_no_call_and_lands_with_the_next_reconcile(
+    strava_rt: Runtime, queue: jobs.Jobs, fake_strava: FakeStrava
+) -> None:
+    runner_id = connect(strava_rt, fake_strava)
+    recent = run(fake_strava, days_ago=1, workout_type=None)
+    queue.strava_backfill(runner_id)
+    fake_strava.take_events()
+    fake_strava.update_activity(recent["id"], name="Race day", workout_type=1)
+    fake_strava.clear_log()
+    for payload in fake_strava.take_events():
+        queue.strava_event(payload)
+    assert fake_strava.count(path="/api/v3/") == 0
+    assert stored(strava_rt, runner_id)[str(recent["id"])].name != "Race day"
+    assert owed_runners(strava_rt.db, limit=1) == [runner_id]  # first at the next quarter hour
+    queue.strava_sync(runner_id)
+    activity = stored(strava_rt, runner_id)[str(recent["id"])]
+    assert (activity.name, activity.is_race) == ("Race day", True)
+    assert fake_strava.count(path="/api/v3/") == 1
+
+
+def test_an_edit_making_a_run_private_or_of_an_old_run_is_read_at_once(
+    strava_rt: Runtime, queue: jobs.Jobs, fake_strava: FakeStrava
+) -> None:
+    runner_id = connect(strava_rt, fake_strava)
+    old = run(fake_strava, days_ago=30)
+    recent = run(fake_strava, days_ago=1)
+    queue.strava_backfill(runner_id)
+    fake_strava.take_events()
+    fake_strava.update_activity(old["id"], name="Renamed long ago run")
+    fake_strava.update_activity(recent["id"], private=True)
+    fake_strava.clear_log()
+    for payload in fake_strava.take_events():
+        queue.strava_event(payload)
+    assert fake_strava.count("GET", "/api/v3/activities/") == 2
+    assert stored(strava_rt, runner_id)[str(old["id"])].name == "Renamed long ago run"
+
+
+def test_a_reconcile_drops_runs_strava_no_longer_lists_when_their_delete_event_was_lost(
+    strava_rt: Runtime, queue: jobs.Jobs, fake_strava: FakeStrava
+) -> None:
+    runner_id = connect(strava_rt, fake_strava)
+    old = run(fake_strava, days_ago=40)
+    deleted = run(fake_strava, days_ago=3)
+    with_file = run(fake_strava, days_ago=2, distance=10000.0)
+    kept = run(fake_strava, days_ago=1)
+    queue.strava_backfill(runner_id)
+    start = datetime.fromisoformat(with_file["start_date"].replace("Z", "+00:00"))
+    fit = ExternalActivity("fit", "watch-2", Sport.RUN, start + timedelta(seconds=20), 10050.0)
+    with strava_rt.db.session() as db:
+        ingest(db, db.get_one(Runner, runner_id), [fit], "watch.fit")
+    for gone in (old, deleted, with_file):
+        fake_strava.delete_activity(gone["id"])
+    fake_strava.take_events()  # none of the delete events ever arrives
+    queue.strava_sync(runner_id)
+    activities = stored(strava_rt, runner_id)
+    assert str(deleted["id"]) not in activities
+    assert str(kept["id"]) in activities
+    assert "watch-2" in activities  # the file still has that run
+    assert str(old["id"]) in activities  # outside the window read: not known to be gone
+
+
+def test_a_reconcile_cut_short_by_the_rate_limit_removes_nothing(
+    strava_rt: Runtime, queue: jobs.Jobs, fake_strava: FakeStrava
+) -> None:
+    runner_id = connect(strava_rt, fake_strava)
+    for i in range(5):
+        run(fake_strava, days_ago=0.5 + i)
+    queue.strava_backfill(runner_id)
+    newest = run(fake_strava, days_ago=0.1)["id"]
+    fake_strava.fail(429, method="GET", path="/api/v3/athlete/activities")
+    queue.strava_sync(runner_id)
+    assert len(stored(strava_rt, runner_id)) == 5
+    assert str(newest) not in stored(strava_rt, runner_id)
 
 
 def test_a_deauthorization_event_strava_does_not_confirm_deletes_nothing(

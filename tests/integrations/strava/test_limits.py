@@ -48,6 +48,17 @@ def test_a_nearly_spent_read_window_waits_for_the_next_quarter_hour() -> None:
     assert usage.retry_after(SEEN, reserve=3) is None
 
 
+def test_a_reserve_never_keeps_back_more_than_a_quarter_of_a_small_window() -> None:
+    small = {"X-RateLimit-Limit": "40,400", "X-RateLimit-Usage": "4,50",
+             "X-ReadRateLimit-Limit": "20,200", "X-ReadRateLimit-Usage": "4,50"}  # fmt: skip
+    usage = usage_from_headers(small, SEEN)
+    assert usage is not None
+    assert usage.retry_after(SEEN, reserve=30) is None  # 30 would be the whole window
+    spent = usage_from_headers({**small, "X-ReadRateLimit-Usage": "15,50"}, SEEN)
+    assert spent is not None
+    assert spent.retry_after(SEEN, reserve=30) == 7.5 * 60  # 5 of 20 kept back
+
+
 def test_a_nearly_spent_day_waits_for_utc_midnight() -> None:
     usage = usage_from_headers(headers("10,1999"), SEEN)
     assert usage is not None
