@@ -124,7 +124,7 @@ KINDS: tuple[Kind, ...] = (
         key="intervals_icu",
         name="intervals.icu",
         purpose="Reads your runs from intervals.icu and puts your sessions on its calendar, "
-        "using an API key from your intervals.icu settings.",
+        "by signing in to intervals.icu or with an API key from its settings.",
         configured=lambda s: True,  # each runner brings their own API key
         missing="",
         state=_intervals_state,

@@ -1,10 +1,14 @@
 """The runner's intervals.icu connection: a personal API key checked with one call and kept
-sealed, whether our sessions go to its calendar, and disconnecting."""
+sealed (or an OAuth token, see intervals_oauth), whether our sessions go to its calendar, and
+disconnecting.
+
+``Connection.scopes`` tells the two apart: "" for an API key, the granted scopes (never empty,
+ACTIVITY:READ at least) for an OAuth token, which is then sent as a bearer token."""
 
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import requests
@@ -14,7 +18,8 @@ from sqlalchemy.orm import Session as DbSession
 from integrations.errors import AuthExpired, IntegrationError
 from integrations.intervals_icu.client import IntervalsClient
 from integrations.intervals_icu.mapping import SOURCE
-from integrations.types import TokenSet
+from integrations.intervals_icu.oauth import CALENDAR_READ, CALENDAR_WRITE, allows
+from integrations.types import PlannedRun, TokenSet
 from service.crypto import Sealer
 from service.models import Connection, PlannedRunRecord, RemoteEvent, Runner
 from service.settings import Settings
@@ -34,14 +39,46 @@ def intervals_connection(db: DbSession, runner_id: int) -> Connection | None:
     ).first()
 
 
+def uses_oauth(connection: Connection) -> bool:
+    """Whether the stored secret is an OAuth token (sent as bearer) rather than an API key."""
+    return bool(connection.scopes.strip())
+
+
+def granted_scopes(connection: Connection) -> frozenset[str]:
+    """The scopes an OAuth token was granted; empty for an API key (which may do everything)."""
+    return frozenset(connection.scopes.split())
+
+
+def push_refusal(connection: Connection) -> str | None:
+    """Why our sessions cannot go to the intervals.icu calendar with this connection, if so."""
+    if not uses_oauth(connection) or allows(granted_scopes(connection), CALENDAR_WRITE):
+        return None
+    return (
+        "intervals.icu was connected without permission to write to your calendar, so "
+        "sessions cannot be sent there; connect with intervals.icu again and leave "
+        "calendar access ticked to send them"
+    )
+
+
+class _WithoutCalendar(IntervalsClient):
+    """A client for a token that may not read the calendar: it knows of no planned runs."""
+
+    def planned_runs(self, oldest: date, newest: date) -> list[PlannedRun]:
+        return []
+
+
 def intervals_client(
     connection: Connection, settings: Settings, session: requests.Session
 ) -> IntervalsClient:
-    """A client speaking with the stored key (SealBroken when the server's keys changed)."""
+    """A client speaking with the stored key or token (SealBroken when the server's keys
+    changed); a token without calendar access skips planned runs rather than fail."""
     if connection.grant is None:
         raise AuthExpired("no intervals.icu API key is stored")
-    key = Sealer.from_settings(settings).open(connection.grant).access_token
-    return IntervalsClient(key, settings.intervals_api_root, session, OWN_ATHLETE)
+    secret = Sealer.from_settings(settings).open(connection.grant).access_token
+    oauth = uses_oauth(connection)
+    calendar = not oauth or allows(granted_scopes(connection), CALENDAR_READ)
+    kind = IntervalsClient if calendar else _WithoutCalendar
+    return kind(secret, settings.intervals_api_root, session, OWN_ATHLETE, oauth=oauth)
 
 
 def connect(
@@ -72,6 +109,7 @@ def connect(
         runner_id=runner.id, provider=PROVIDER, scopes="", account="", last_error=""
     )
     connection.grant = sealer.seal(TokenSet(key, None, None, frozenset()))
+    connection.scopes, connection.account = "", ""  # a key replaces any OAuth token
     connection.state, connection.last_error = CONNECTED, ""
     db.add(connection)
     db.flush()
@@ -87,8 +125,9 @@ def mark_needs_reconnect(db: DbSession, connection: Connection, reason: str) -> 
 def push_enabled(connection: Connection) -> bool:
     """Whether the runner asked for our sessions on their intervals.icu calendar.
 
-    The calendar we write to is kept in ``calendar_id`` (the key's own athlete); None: no push."""
-    return connection.calendar_id is not None
+    The calendar we write to is kept in ``calendar_id`` (the key's own athlete); None: no push.
+    A token without calendar write keeps the wish but sends nothing."""
+    return connection.calendar_id is not None and push_refusal(connection) is None
 
 
 def set_push(db: DbSession, connection: Connection, on: bool) -> None:

@@ -106,7 +106,7 @@ def sync_intervals(
         planned = target.client.planned_runs(target.today, target.today + PLANNED_AHEAD)
     except AuthExpired as exc:
         with db.session() as s:
-            reason = f"intervals.icu refused the API key ({exc})"
+            reason = f"intervals.icu refused our access ({exc})"
             mark_needs_reconnect(s, s.get_one(Connection, target.connection_id), reason)
         return IntervalsReport(state=NEEDS_RECONNECT, detail=str(exc))
     except IntegrationError as exc:
@@ -248,7 +248,7 @@ def push_intervals(
             push.client.delete_events(push.gone)
     except AuthExpired as exc:
         with db.session() as s:
-            reason = f"intervals.icu refused the API key ({exc})"
+            reason = f"intervals.icu refused our access ({exc})"
             mark_needs_reconnect(s, s.get_one(Connection, push.connection_id), reason)
         return PushReport(state=NEEDS_RECONNECT, detail=str(exc))
     except IntegrationError as exc:

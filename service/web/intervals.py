@@ -1,4 +1,5 @@
-"""Connect intervals.icu with a personal API key, send sessions to its calendar, disconnect."""
+"""Connect intervals.icu with a personal API key or, when this server has an app registered
+there, with OAuth; send sessions to its calendar; disconnect."""
 
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ from service.usecases.intervals_connection import (
     intervals_client,
     intervals_connection,
     push_enabled,
+    push_refusal,
     pushed_uids,
     set_push,
+    uses_oauth,
 )
+from service.usecases.intervals_oauth import finish_connect, oauth_offered, start_connect
 from service.usecases.intervals_sync import (
     SYNCED,
     IntervalsReport,
@@ -39,17 +43,25 @@ BACK = "connections.connections"
 
 @dataclass(frozen=True, slots=True)
 class IntervalsView:
-    """What the connections page shows beyond the common row: the push choice, Strava stubs."""
+    """What the connections page shows beyond the common row: the push choice (or why it is
+    not offered), Strava stubs."""
 
     push: bool
     stubs: int
     strava_connected: bool
+    push_refused: str | None = None
 
 
 @bp.app_context_processor
 def _view() -> dict[str, object]:
-    """``intervals_view()`` for the connections page; it reads only when the page calls it."""
-    return {"intervals_view": intervals_view}
+    """``intervals_view()`` and ``intervals_oauth()`` for the connections page; they read only
+    when the page calls them."""
+    return {"intervals_view": intervals_view, "intervals_oauth": intervals_oauth}
+
+
+def intervals_oauth() -> bool:
+    """Whether the page offers connecting through intervals.icu's consent page."""
+    return oauth_offered(runtime().settings)
 
 
 def intervals_view() -> IntervalsView | None:
@@ -64,7 +76,12 @@ def intervals_view() -> IntervalsView | None:
                 Connection.runner_id == runner.id, Connection.provider == "strava"
             )
         )
-        return IntervalsView(push_enabled(connection), stubs_seen(connection), strava is not None)
+        return IntervalsView(
+            push_enabled(connection),
+            stubs_seen(connection),
+            strava is not None,
+            push_refusal(connection),
+        )
 
 
 @bp.post("")
@@ -93,6 +110,54 @@ def connect_key() -> ResponseReturnValue:
     return redirect(url_for(BACK))
 
 
+@bp.get("/oauth")
+def connect_oauth() -> ResponseReturnValue:
+    """Send the runner to intervals.icu's consent page with a fresh state."""
+    rt = runtime()
+    if not oauth_offered(rt.settings):
+        abort(404)
+    try:
+        with rt.db.session() as db:
+            url = start_connect(db, current_runner(db).id, rt.settings, utcnow())
+    except NoEncryptionKeys:
+        flash("This server cannot store connections yet: its operator must set encryption keys.")
+        return redirect(url_for(BACK))
+    return redirect(url)
+
+
+@bp.get("/callback")
+def callback() -> ResponseReturnValue:
+    """intervals.icu sends the runner back with a code and our state, or with an error."""
+    rt = runtime()
+    if not oauth_offered(rt.settings):
+        abort(404)
+    if request.args.get("error"):
+        flash("intervals.icu was not connected: you did not allow access.")
+        return redirect(url_for(BACK))
+    state, code = request.args.get("state", ""), request.args.get("code", "")
+    if not state or not code:
+        flash("That intervals.icu sign-in link was incomplete: start again.")
+        return redirect(url_for(BACK))
+    with rt.db.session() as db:
+        runner_id = current_runner(db).id
+    try:
+        with new_session() as session:
+            connected = finish_connect(
+                rt.db, runner_id, rt.settings, session, state=state, code=code, now=utcnow()
+            )
+    except NoEncryptionKeys:
+        flash("This server cannot store connections yet: its operator must set encryption keys.")
+        return redirect(url_for(BACK))
+    except ConnectFailed as exc:
+        flash(f"intervals.icu was not connected: {exc}.")
+        return redirect(url_for(BACK))
+    who = f" as {connected.account}" if connected.account else ""
+    flash(f"intervals.icu is connected{who}. " + _sync_now(runner_id))
+    if connected.missing:
+        flash(f"{connected.missing}.")
+    return redirect(url_for(BACK))
+
+
 @bp.post("/push")
 def push() -> ResponseReturnValue:
     """Turn sending our sessions to the intervals.icu calendar on (and send) or off (and remove)."""
@@ -103,6 +168,10 @@ def push() -> ResponseReturnValue:
         connection = intervals_connection(db, runner.id)
         if connection is None:
             abort(404)
+        refused = push_refusal(connection)
+        if on and refused:
+            flash(f"Sessions were not sent to intervals.icu: {refused}.")
+            return redirect(url_for(BACK))
         if not on:
             try:
                 uids = pushed_uids(db, connection)
@@ -138,9 +207,10 @@ def disconnect_key() -> ResponseReturnValue:
         connection = intervals_connection(db, runner.id)
         if connection is None:
             abort(404)
+        secret = "access token" if uses_oauth(connection) else "API key"
         disconnect(db, connection, rt.settings, new_session(), remove_sessions=remove)
     flash(
-        "intervals.icu is disconnected and its API key deleted"
+        f"intervals.icu is disconnected and its {secret} deleted"
         + ("; the sessions we sent were removed." if remove else ".")
     )
     return redirect(url_for(BACK))

@@ -1,7 +1,8 @@
 """The fake intervals.icu API on a loopback server: activities (with the empty stubs it returns
 for activities that came from Strava), calendar events, and bulk upsert/delete of events.
 
-Auth is a personal API key (basic auth, user `API_KEY`) or a bearer token the test issues;
+Auth is a personal API key (basic auth, user `API_KEY`) or a bearer token, issued by the test or
+through OAuth (`.oauth`, tests/fakes/intervals_oauth.py, whose tokens keep to their scopes);
 athlete `0` in a path means the key's own athlete. Tests add activities and the runner's own
 planned workouts, read the calendar back, make calls fail, and read the request log.
 """
@@ -23,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from tests.fakes.google import Matcher
+from tests.fakes.intervals_oauth import IntervalsOAuthServer
 from tests.fakes.server import LoopbackServer
 from tests.fakes.strava_wire import Fault, Hold, Logged, Recorder, bearer, call_of, respond
 from tests.fakes.wire import Call, Reply, json_reply
@@ -83,6 +85,9 @@ class FakeIntervals:
         self._event_ids = itertools.count(50_000_001)
         self.recorder = Recorder()
         self.athlete = self.add_athlete(api_key)
+        self.oauth = IntervalsOAuthServer(
+            self.issue_bearer_token, lambda a: self._state.athletes[a].name, self.athlete.id
+        )
         self._server = LoopbackServer(self)
 
     def start(self) -> FakeIntervals:
@@ -101,8 +106,11 @@ class FakeIntervals:
     def api_key(self) -> str:
         return self.athlete.api_key
 
-    def settings_overrides(self) -> dict[str, str]:
-        return {"intervals_api_root": self.url}
+    def settings_overrides(self, *, oauth: bool = False) -> dict[str, str]:
+        """Settings that point the app here; ``oauth`` adds the registered app's id and secret."""
+        app = {"intervals_client_id": self.oauth.client_id,
+               "intervals_client_secret": self.oauth.client_secret}  # fmt: skip
+        return {"intervals_api_root": self.url, **(app if oauth else {})}
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -116,12 +124,16 @@ class FakeIntervals:
     def _dispatch(self, call: Call) -> Reply:
         try:
             with self._lock:
+                if self.oauth.handles(call.path):
+                    return self.oauth.route(call)
                 athlete = self._authorised(call)
                 match = ATHLETE_PATH.match(call.path)
                 if match is None:
                     raise IcuError(404)
                 if match[1] not in {"0", athlete.id}:
                     raise IcuError(403, "Access denied")
+                if not self.oauth.permits(bearer(call), call.method, match[2] or ""):
+                    raise IcuError(403, "The token's scope does not allow this")
                 return self._route(call, athlete, match[2] or "")
         except IcuError as error:
             return error.reply()
