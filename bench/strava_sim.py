@@ -223,9 +223,10 @@ class Simulation:
         if not edits:
             return
         with self.rt.db.session() as db:
-            names = dict(db.execute(select(Activity.source_id, Activity.name).where(
+            rows = db.execute(select(Activity.source_id, Activity.name).where(
                 Activity.runner_id == runner_id, Activity.source_id.in_(list(edits)),
-            )).tuples().all())  # fmt: skip
+            )).all()  # fmt: skip
+            names = {row.source_id: row.name for row in rows}
         for strava_id, (edited, name) in list(edits.items()):
             if names.get(strava_id) == name:
                 del edits[strava_id]

@@ -257,6 +257,7 @@ class Connection(Base):
     reminder_minutes: Mapped[int] = mapped_column(Integer, default=15)
     last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reconciled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last full read
+    owed_since: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a full read is owed
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -12,9 +12,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, func, select
 
 from integrations.strava.limits import QUARTER_S, RateUsage, same_day, same_quarter
 from service.db import Database
@@ -22,7 +22,9 @@ from service.models import Connection
 from service.settings import Settings
 
 QUARTERS = 96  # 15-minute windows in a UTC day
-HEADROOM = 1.5  # predicted webhook reads are multiplied by this before reconciles get any
+# Predicted webhook reads are multiplied by these before reconciles get any: one quarter's
+# count swings more than a whole day's sum.
+HEADROOM, DAY_HEADROOM = 1.5, 1.2
 QUARTER_MARGIN = 10  # reads of every quarter no reconcile is planned into
 DAY_MARGIN = 30  # reads of every day no reconcile is planned into
 PRIOR_SHARE = 0.5  # before a quarter has history, assume webhooks need half its even share
@@ -79,9 +81,9 @@ class Demand:
     prior_share: float = PRIOR_SHARE  # of the day, for quarters without history (0: polling)
 
     def expected(self, slot: int, limits: ReadLimits) -> float:
-        """The reads to keep free for webhook work in quarter ``slot`` of the day."""
+        """The reads webhook work is expected to need in quarter ``slot`` of the day."""
         known = self.reads[slot]
-        return HEADROOM * (self._prior(limits) if known is None else known)
+        return self._prior(limits) if known is None else known
 
     def at_least(self, slot: int, reads: float, limits: ReadLimits) -> Demand:
         """This history, expecting ``slot`` to need no fewer than ``reads`` (a surge that the
@@ -138,38 +140,45 @@ def reconcile_allowance(
     capped by this quarter's room."""
     spent_quarter, spent_day = spent
     slot = slot_of(now)
-    rooms = [max(0.0, limits.quarter - QUARTER_MARGIN - demand.expected(s, limits))
+    rooms = [max(0.0, limits.quarter - QUARTER_MARGIN - HEADROOM * demand.expected(s, limits))
              for s in range(slot, QUARTERS)]  # fmt: skip
-    expected_rest = sum(demand.expected(s, limits) for s in range(slot, QUARTERS))
+    expected_rest = DAY_HEADROOM * sum(demand.expected(s, limits) for s in range(slot, QUARTERS))
     day_spare = min(
         limits.day - spent_day - DAY_MARGIN - expected_rest,
         share * limits.day - reconciled_today,
     )
     if day_spare <= 0 or sum(rooms) <= 0:
         return 0
-    share = day_spare * rooms[0] / sum(rooms)
-    room_now = limits.quarter - QUARTER_MARGIN - spent_quarter - demand.expected(slot, limits)
-    return max(0, math.floor(min(share, room_now)))
+    portion = day_spare * rooms[0] / sum(rooms)
+    room_now = (
+        limits.quarter - QUARTER_MARGIN - spent_quarter - HEADROOM * demand.expected(slot, limits)
+    )
+    return max(0, math.floor(min(portion, room_now)))
 
 
 def owed_runners(db: Database, limit: int) -> list[int]:
     """Up to ``limit`` Strava runners owed a full read (an edit waits in it, or a backfill
-    was cut short), oldest connection first."""
-    return _strava_runners(db, Connection.reconciled_at.is_(None), limit)
+    was cut short), longest waiting first."""
+    owed = Connection.owed_since.is_not(None) | Connection.reconciled_at.is_(None)
+    waiting = func.coalesce(Connection.owed_since, Connection.created_at)
+    return _strava_runners(db, owed, limit, waiting)
 
 
 def due_runners(db: Database, now: datetime, interval: timedelta, limit: int) -> list[int]:
-    """Up to ``limit`` Strava runners not read in full for ``interval``, longest first."""
-    return _strava_runners(db, Connection.reconciled_at <= now - interval, limit)
+    """Up to ``limit`` other Strava runners not read in full for ``interval``, longest first."""
+    due = Connection.owed_since.is_(None) & (Connection.reconciled_at <= now - interval)
+    return _strava_runners(db, due, limit, Connection.reconciled_at)
 
 
-def _strava_runners(db: Database, condition: ColumnElement[bool], limit: int) -> list[int]:
+def _strava_runners(
+    db: Database, condition: ColumnElement[bool], limit: int, order: SQLColumnExpression[Any]
+) -> list[int]:
     if limit <= 0:
         return []
     query = (
         select(Connection.runner_id)
         .where(Connection.provider == "strava", Connection.state == "connected", condition)
-        .order_by(Connection.reconciled_at, Connection.id)
+        .order_by(order, Connection.id)
         .limit(limit)
     )
     with db.session() as session:

@@ -116,7 +116,7 @@ class StravaWork:
             start = db.get_one(Activity, link.activity_id).start_utc
             if start <= cursor - SYNC_OVERLAP + WINDOW_EDGE:
                 return None
-            connection.reconciled_at = None  # first in line at the next quarter hour
+            connection.owed_since = connection.owed_since or self.clock()
         return SyncReport(note="the edit is read with the next reconcile")
 
     def _fetch(self, runner_id: int, activity_id: int) -> SyncReport:
@@ -245,7 +245,7 @@ class StravaWork:
             if connection is not None and finished:
                 connection.last_sync_at, connection.last_error = self.clock(), ""
                 if cursor is not None:  # a full read: the scheduler counts from here
-                    connection.reconciled_at = connection.last_sync_at
+                    connection.reconciled_at, connection.owed_since = connection.last_sync_at, None
         return SyncReport(new=got.new, linked=got.linked, updated=got.updated)
 
     def _remove(self, runner_id: int, activity_id: str) -> SyncReport:

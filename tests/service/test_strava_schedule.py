@@ -82,7 +82,7 @@ def test_with_webhooks_the_safety_net_keeps_to_its_share_of_the_day() -> None:
 
 def test_an_unknown_quarter_assumes_webhooks_need_half_the_even_share() -> None:
     assert Demand().expected(0, LIMITS) == pytest.approx(
-        sched.HEADROOM * sched.PRIOR_SHARE * LIMITS.day / sched.QUARTERS
+        sched.PRIOR_SHARE * LIMITS.day / sched.QUARTERS
     )
 
 
@@ -113,13 +113,19 @@ def schedule_rt(rt: Runtime) -> Iterator[Runtime]:
     rt.db.dispose()
 
 
-def _strava_runner(rt: Runtime, reconciled_at: datetime | None, state: str = "connected") -> int:
+def _strava_runner(
+    rt: Runtime,
+    reconciled_at: datetime | None,
+    state: str = "connected",
+    owed_since: datetime | None = None,
+) -> int:
     with rt.db.session() as db:
         runner = Runner(name="", timezone="Europe/Berlin")
         db.add(runner)
         db.flush()
         db.add(Connection(runner_id=runner.id, provider="strava", state=state,
-                          account=str(runner.id), reconciled_at=reconciled_at))  # fmt: skip
+                          account=str(runner.id), reconciled_at=reconciled_at,
+                          owed_since=owed_since))  # fmt: skip
         return runner.id
 
 
@@ -133,6 +139,18 @@ def test_the_longest_unreconciled_runners_go_first(schedule_rt: Runtime) -> None
     assert sched.due_runners(schedule_rt.db, now, timedelta(days=1), 10) == [week_ago, two_days]
     assert sched.due_runners(schedule_rt.db, now, timedelta(days=1), 1) == [week_ago]
     assert sched.owed_runners(schedule_rt.db, 10) == [owed]
+
+
+def test_runners_owed_a_read_are_served_in_the_order_they_became_owed(
+    schedule_rt: Runtime,
+) -> None:
+    now = _at(20)
+    recent = now - timedelta(hours=1)
+    third = _strava_runner(schedule_rt, recent, owed_since=now - timedelta(minutes=5))
+    first = _strava_runner(schedule_rt, recent, owed_since=now - timedelta(hours=9))
+    second = _strava_runner(schedule_rt, recent, owed_since=now - timedelta(hours=2))
+    assert sched.owed_runners(schedule_rt.db, 10) == [first, second, third]
+    assert sched.due_runners(schedule_rt.db, now, timedelta(minutes=15), 10) == []
 
 
 def test_runners_owed_a_read_go_before_the_safety_net_and_beyond_its_share(
