@@ -65,8 +65,10 @@ class Report:
     landed_within_15min: float
     edits_landed: int
     edit_lateness_p50_min: float
+    edit_lateness_p95_h: float
     edit_lateness_max_h: float
     lost_event_runs_found: int
+    lost_event_edits_found: int
     lost_event_found_after_h_max: float
     missing_at_end: int
     extra_at_end: int
@@ -143,8 +145,9 @@ def _report(
         round(late[-1], 1), round(tally.same_window / max(1, len(tally.lateness_s)), 4),
         round(sum(1 for s in tally.lateness_s if s <= 900) / max(1, len(tally.lateness_s)), 4),
         len(edits), round(statistics.median(edits) / 60, 1),
-        round(edits[-1] / 3600, 1),
-        len(tally.recovered_s), round(max(tally.recovered_s, default=0.0) / 3600, 1),
+        round(edits[int(0.95 * (len(edits) - 1))] / 3600, 1), round(edits[-1] / 3600, 1),
+        len(tally.recovered_s), len(tally.lost_edit_s),
+        round(max(tally.recovered_s + tally.lost_edit_s, default=0.0) / 3600, 1),
         missing, extra, round(wall_s, 1),
     )  # fmt: skip
 

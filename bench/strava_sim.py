@@ -51,7 +51,8 @@ class Tally:
     recovered_s: list[float] = field(default_factory=list)  # runs whose event was lost
     same_window: int = 0
     deleted_unseen: int = 0
-    edit_lateness_s: list[float] = field(default_factory=list)
+    edit_lateness_s: list[float] = field(default_factory=list)  # edits whose event arrived
+    lost_edit_s: list[float] = field(default_factory=list)
 
 
 class Simulation:
@@ -69,7 +70,8 @@ class Simulation:
         self.athletes: list[int] = []  # by runner index
         self.waiting: dict[int, dict[str, tuple[datetime, bool]]] = {}  # runner: id -> arrived
         self.arrived: dict[str, tuple[int, Run]] = {}
-        self.edits: dict[int, dict[str, tuple[datetime, str]]] = {}  # runner: id -> when, name
+        # runner: id -> when, new title, whether its event was lost
+        self.edits: dict[int, dict[str, tuple[datetime, str, bool]]] = {}
 
     # -- set-up --------------------------------------------------------------------------
 
@@ -149,8 +151,8 @@ class Simulation:
             self.fake.update_activity(activity_id, name=name)
             self.tally.edited += 1
             runner_id, _ = self.arrived[str(activity_id)]
-            self.edits.setdefault(runner_id, {})[str(activity_id)] = (self.now, name)
-            self._send_events()
+            lost = self._send_events()
+            self.edits.setdefault(runner_id, {})[str(activity_id)] = (self.now, name, lost)
 
     def _delete(self, activity_id: int) -> None:
         if activity_id in self.fake.data.activities:
@@ -227,10 +229,11 @@ class Simulation:
                 Activity.runner_id == runner_id, Activity.source_id.in_(list(edits)),
             )).all()  # fmt: skip
             names = {row.source_id: row.name for row in rows}
-        for strava_id, (edited, name) in list(edits.items()):
+        for strava_id, (edited, name, lost) in list(edits.items()):
             if names.get(strava_id) == name:
                 del edits[strava_id]
-                self.tally.edit_lateness_s.append((self.now - edited).total_seconds())
+                late = (self.now - edited).total_seconds()
+                (self.tally.lost_edit_s if lost else self.tally.edit_lateness_s).append(late)
 
     def _landed(self, runner_id: int | None) -> None:
         """Note the runner's waiting runs that are stored now, and how late each is."""

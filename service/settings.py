@@ -68,7 +68,9 @@ class Settings:
         )
         single_runner = _flag("single_runner", raw.pop("single_runner", False))
         values: dict[str, Any] = {
-            k: _count(k, v) if k in INT_FIELDS else str(v) for k, v in raw.items()
+            k: _count(k, v) if k in INT_FIELDS else str(v)
+            for k, v in raw.items()
+            if not (k in INT_FIELDS and str(v).strip() == "")  # empty: the default
         }
         settings = cls(
             data_dir=data_dir.expanduser(),

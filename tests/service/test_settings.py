@@ -64,6 +64,8 @@ def test_strava_read_limits_default_to_a_new_app_s_and_can_be_raised() -> None:
         {"RUNSTRENGTH_STRAVA_READ_LIMIT_15MIN": "300", "RUNSTRENGTH_STRAVA_READ_LIMIT_DAY": "3000"}
     )
     assert (raised.strava_read_limit_15min, raised.strava_read_limit_day) == (300, 3000)
+    empty = Settings.from_env({"RUNSTRENGTH_STRAVA_READ_LIMIT_DAY": ""})  # an env file's blank
+    assert empty.strava_read_limit_day == 1000
 
 
 def test_a_bad_key_never_appears_in_the_error_message() -> None:
