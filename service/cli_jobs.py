@@ -45,12 +45,13 @@ def publish(state: State, runner_id: int | None, everyone: bool) -> None:
 
     Exit status 1 when a runner could not be published (not connected, refused, failed)."""
     from service import jobs
+    from service.platform_jobs import connected_runners
 
     if everyone and runner_id is not None:
         raise click.UsageError("give --runner or --all, not both")
     rt = state.runtime()
     if everyone:
-        ids = jobs.connected_runners(rt.db)
+        ids = connected_runners(rt.db)
         if not ids:
             click.echo("no runner has a connected Google calendar")
     else:
