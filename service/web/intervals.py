@@ -100,12 +100,8 @@ def connect_key() -> ResponseReturnValue:
                 now=utcnow(),
             )
             runner_id = runner.id
-    except NoEncryptionKeys:
-        flash("This server cannot store connections yet: its operator must set encryption keys.")
-        return redirect(url_for(BACK))
-    except ConnectFailed as exc:
-        flash(f"intervals.icu was not connected: {exc}.")
-        return redirect(url_for(BACK))
+    except (NoEncryptionKeys, ConnectFailed) as exc:
+        return _not_connected(exc)
     flash("intervals.icu is connected. " + _sync_now(runner_id))
     return redirect(url_for(BACK))
 
@@ -119,9 +115,8 @@ def connect_oauth() -> ResponseReturnValue:
     try:
         with rt.db.session() as db:
             url = start_connect(db, current_runner(db).id, rt.settings, utcnow())
-    except NoEncryptionKeys:
-        flash("This server cannot store connections yet: its operator must set encryption keys.")
-        return redirect(url_for(BACK))
+    except NoEncryptionKeys as exc:
+        return _not_connected(exc)
     return redirect(url)
 
 
@@ -145,12 +140,8 @@ def callback() -> ResponseReturnValue:
             connected = finish_connect(
                 rt.db, runner_id, rt.settings, session, state=state, code=code, now=utcnow()
             )
-    except NoEncryptionKeys:
-        flash("This server cannot store connections yet: its operator must set encryption keys.")
-        return redirect(url_for(BACK))
-    except ConnectFailed as exc:
-        flash(f"intervals.icu was not connected: {exc}.")
-        return redirect(url_for(BACK))
+    except (NoEncryptionKeys, ConnectFailed) as exc:
+        return _not_connected(exc)
     who = f" as {connected.account}" if connected.account else ""
     flash(f"intervals.icu is connected{who}. " + _sync_now(runner_id))
     if connected.missing:
@@ -224,6 +215,15 @@ def _sync_now(runner_id: int) -> str:
     except IntegrationError as exc:
         return f"Reading your runs failed for now ({exc}); it is tried again later."
     return describe(report)
+
+
+def _not_connected(exc: NoEncryptionKeys | ConnectFailed) -> ResponseReturnValue:
+    """Back to the connections page, saying why nothing was connected."""
+    if isinstance(exc, NoEncryptionKeys):
+        flash("This server cannot store connections yet: its operator must set encryption keys.")
+    else:
+        flash(f"intervals.icu was not connected: {exc}.")
+    return redirect(url_for(BACK))
 
 
 def describe(report: IntervalsReport) -> str:
