@@ -50,6 +50,7 @@ bench: install
 	$(VENV)/bin/python bench/fit_import.py
 	$(VENV)/bin/python bench/planning.py
 	$(VENV)/bin/python bench/dashboard.py
+	$(VENV)/bin/python bench/strava_load.py
 
 clean:
 	rm -rf $(VENV) $(TEST_VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
