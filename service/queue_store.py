@@ -10,7 +10,7 @@ from integrations.strava.limits import RateUsage
 
 USAGE, SUBSCRIPTION, DEMAND = "strava.usage", "strava.subscription", "strava.demand"
 QUARTER_READS, QUARTER_GRANTED = "strava.reads.{}", "strava.granted.{}"
-DAY_GRANTED = "strava.granted.day.{}"
+DAY_GRANTED, PLANNED = "strava.granted.day.{}", "strava.planned.{}"
 
 
 class QueueStore:
@@ -45,9 +45,15 @@ class QueueStore:
             granted if isinstance(granted, int) else None,
         )
 
+    def claim(self, quarter: int) -> bool:
+        """True for the first caller only: each quarter is planned once, however many
+        consumers run the periodic tasks."""
+        self._huey.delete(PLANNED.format(quarter - 1))
+        return bool(self._huey.put_if_empty(PLANNED.format(quarter), 1))
+
     def grant(self, quarter: int, reconciles: int) -> None:
-        """Remember how many reconciles ``quarter`` was given, and its day in all (one
-        scheduler writes these: the consumer's periodic task)."""
+        """Remember how many reconciles ``quarter`` was given, and its day in all (only the
+        quarter's claimant writes these)."""
         self._huey.put(QUARTER_GRANTED.format(quarter), reconciles)
         day = quarter // 96
         self._huey.delete(DAY_GRANTED.format(day - 1))

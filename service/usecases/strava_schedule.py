@@ -39,6 +39,7 @@ class BudgetStore(Protocol):
     """What the scheduler keeps between quarters, shared by every worker (the queue's store)."""
 
     def load(self) -> RateUsage | None: ...
+    def claim(self, quarter: int) -> bool: ...
     def take_quarter(self, quarter: int) -> tuple[int | None, int | None]: ...
     def grant(self, quarter: int, reconciles: int) -> None: ...
     def granted_on(self, day: int) -> int: ...
@@ -215,9 +216,12 @@ def as_demand(values: Sequence[float | None] | None, webhooks: bool) -> Demand:
 def plan_quarter(
     db: Database, settings: Settings, store: BudgetStore, now: datetime
 ) -> QuarterPlan:
-    """Learn from the quarter just ended, then pick the runners to reconcile in this one."""
+    """Learn from the quarter just ended, then pick the runners to reconcile in this one
+    (nobody, when another consumer has planned this quarter already)."""
     quarter = quarter_index(now)
     webhooks = store.subscription() is not None
+    if not store.claim(quarter):
+        return QuarterPlan([], 0, 0, webhooks)
     demand = as_demand(store.demand(), webhooks)
     reads, granted = store.take_quarter(quarter - 1)
     last = observed(reads, granted)

@@ -7,9 +7,11 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
-from huey import MemoryHuey  # type: ignore[import-untyped]
+from huey import MemoryHuey, SqliteHuey  # type: ignore[import-untyped]
 
 from integrations.strava.limits import Budget, RateUsage
 from service import db as dbmod
@@ -168,8 +170,8 @@ def test_runners_owed_a_read_go_before_the_safety_net_and_beyond_its_share(
     assert not set(stale) & set(plan.runners)
 
 
-def _jobs(rt: Runtime, now: datetime) -> Jobs:
-    huey = MemoryHuey(f"schedule-{uuid.uuid4().hex[:8]}", immediate=False)
+def _jobs(rt: Runtime, now: datetime, huey: Any = None) -> Jobs:
+    huey = huey or MemoryHuey(f"schedule-{uuid.uuid4().hex[:8]}", immediate=False)
     return Jobs(huey, rt, clock=lambda: now)
 
 
@@ -184,6 +186,20 @@ def test_each_quarter_the_scheduler_spreads_the_due_reconciles(schedule_rt: Runt
     assert [t.args[0] for t in scheduled] == ids
     etas = [t.eta for t in scheduled]
     assert etas[-1] - etas[0] >= timedelta(minutes=8)  # spread, not a burst
+
+
+def test_a_quarter_is_planned_once_however_many_consumers_tick(
+    schedule_rt: Runtime, tmp_path: Path
+) -> None:
+    ids = [_strava_runner(schedule_rt, None) for _ in range(3)]
+    queue_file = str(tmp_path / "queue.db")  # two consumer processes' views of one queue
+    first = _jobs(schedule_rt, _at(30), SqliteHuey("two", filename=queue_file))
+    second = _jobs(schedule_rt, _at(30), SqliteHuey("two", filename=queue_file))
+    assert first.plan_strava_quarter().runners == ids
+    assert second.plan_strava_quarter().runners == []
+    assert len(first.huey.pending()) == 3
+    later = _jobs(schedule_rt, _at(31), SqliteHuey("two", filename=queue_file))
+    assert later.plan_strava_quarter().runners == ids  # the next quarter is planned again
 
 
 def test_webhook_work_last_quarter_shrinks_the_next_allowance(schedule_rt: Runtime) -> None:
