@@ -150,6 +150,9 @@ _FIELDS: dict[str, Callable[[Any, str], Any]] = {
 }
 
 
+PREFERENCE_NAMES = frozenset(_FIELDS)  # every key a preferences mapping may hold
+
+
 def parse_preferences(data: Mapping[str, Any], base: Preferences | None = None) -> Preferences:
     """Preferences from a TOML/JSON mapping; every key optional, unknown keys refused."""
     unknown = sorted(set(data) - set(_FIELDS))

@@ -27,6 +27,7 @@ from service.models import (
 )
 from service.planning.pattern import infer_pattern
 from service.preferences import (
+    PREFERENCE_NAMES,
     WEEKDAYS,
     PreferencesError,
     parse_preferences,
@@ -116,8 +117,10 @@ def preference_problems(runner: Runner, changes: Mapping[str, Any]) -> dict[str,
 
 
 def _merged(runner: Runner, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored preferences with ``changes`` applied; a null resets a known key, while an
+    unknown key stays in, null or not, to be refused."""
     merged = {**current_preferences(runner), **changes}
-    return {key: value for key, value in merged.items() if value is not None}
+    return {k: v for k, v in merged.items() if v is not None or k not in PREFERENCE_NAMES}
 
 
 def _problems(wanted: Mapping[str, Any]) -> dict[str, str]:

@@ -115,6 +115,16 @@ def test_a_partial_change_keeps_the_other_preferences_and_null_resets_a_key(rt: 
         assert current_preferences(default_runner(db)) == after
 
 
+def test_an_unknown_key_is_refused_even_with_a_null_value(rt: Runtime) -> None:
+    with rt.db.session() as db:
+        runner = default_runner(db)
+        with pytest.raises(BadPreferences, match="unknown preference"):
+            update_preferences(db, runner, {"": None})
+        with pytest.raises(BadPreferences, match="unknown preference"):
+            update_preferences(db, runner, {"colour": None, "units": "mi"})
+        assert current_preferences(runner).get("units") != "mi"
+
+
 def test_every_bad_key_is_named_and_nothing_is_stored(rt: Runtime) -> None:
     with rt.db.session() as db:
         before = current_preferences(default_runner(db))
