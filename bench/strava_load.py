@@ -12,18 +12,22 @@ how late each run lands after it reached Strava (target: the same 15-minute wind
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import psycopg
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
@@ -87,14 +91,14 @@ def simulate(
     started = time.perf_counter()
     limits = limits or Limits()
     fake = FakeStrava(limits=limits).start()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, _fresh(database_url) as url:
         overrides: dict[str, object] = {
             "data_dir": tmp, "encryption_keys": Fernet.generate_key().decode(),
             "strava_read_limit_15min": limits.read[0], "strava_read_limit_day": limits.read[1],
             **fake.settings_overrides(),
         }  # fmt: skip
-        if database_url:
-            overrides["database_url"] = database_url
+        if url:
+            overrides["database_url"] = url
         rt = runtime(create_app(overrides))
         dbmod.upgrade(rt.db.engine)
         try:
@@ -109,6 +113,25 @@ def simulate(
         return _report(
             fake, tally, (runners, weeks), (missing, extra), time.perf_counter() - started
         )
+
+
+@contextlib.contextmanager
+def _fresh(database_url: str | None) -> Iterator[str | None]:
+    """A PostgreSQL URL gets a schema of its own for the run, dropped afterwards (SQLite: the
+    temporary data folder's own file)."""
+    postgres = (database_url or "").startswith(("postgresql", "postgres:"))
+    if not database_url or not postgres or "search_path" in database_url:  # given a schema
+        yield database_url
+        return
+    schema = f"rs_bench_{uuid.uuid4().hex[:12]}"
+    admin = psycopg.connect(database_url, autocommit=True)
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        separator = "&" if "?" in database_url else "?"
+        yield f"{database_url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
 
 
 def _differences(sim: Simulation) -> tuple[int, int]:
