@@ -8,7 +8,6 @@ calls fail, hold a call until released, and act as the runner in Google's own UI
 from __future__ import annotations
 
 import copy
-import html
 import json
 import re
 import threading
@@ -21,6 +20,7 @@ import requests
 from googleapiclient.discovery_cache import get_static_doc
 from werkzeug.wrappers import Request, Response
 
+from tests.fakes.consent import press
 from tests.fakes.google_calendar import CalendarFake
 from tests.fakes.google_fields import Json
 from tests.fakes.google_oauth import CALENDAR_SCOPE, IssuedTokens, OAuthFake
@@ -330,17 +330,7 @@ class FakeGoogle:
         """Open the consent page and press Allow (or Deny) over HTTP; the redirect's Location."""
         with requests.Session() as http:
             page = http.get(authorization_url, timeout=10, allow_redirects=False)
-            if page.status_code != 200:
-                raise AssertionError(f"consent page refused: {page.status_code} {page.text}")
-            consent = re.search(r'name="consent" value="([^"]+)"', page.text)
-            assert consent is not None, page.text
-            ticked = re.findall(r'name="scope" value="([^"]+)" checked', page.text)
-            form = [("consent", consent[1]), *(("scope", html.unescape(s)) for s in ticked)]
-            form.append(("decision", "allow" if allow else "deny"))
-            answer = http.post(self.url + AUTH_PATH, data=form, timeout=10, allow_redirects=False)
-            if answer.status_code != 302:
-                raise AssertionError(f"consent refused: {answer.status_code} {answer.text}")
-            return answer.headers["Location"]
+            return press(http, page, self.url + AUTH_PATH, "allow" if allow else "deny")
 
     # -- calendar state, and the runner's own edits in Google's UI -------------------------
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from tests.fakes.consent import scope_boxes
 from tests.fakes.wire import ApiError, Call, Reply, json_reply
 
 CALENDAR_SCOPE = "https://www.googleapis.com/auth/calendar.app.created"
@@ -308,11 +309,7 @@ def _page(status: int, title: str, detail: str) -> Reply:
 def _consent_page(
     consent_id: str, scopes: tuple[str, ...], withheld: set[str], account: str
 ) -> Reply:
-    boxes = "".join(
-        f'<li><label><input type="checkbox" name="scope" value="{html.escape(scope)}"'
-        f"{'' if scope in withheld else ' checked'}> {html.escape(scope)}</label></li>"
-        for scope in scopes
-    )
+    boxes = scope_boxes(scopes, withheld)
     body = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

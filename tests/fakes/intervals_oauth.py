@@ -8,7 +8,6 @@ Not thread-safe on its own: the FakeIntervals around it serialises every call.
 from __future__ import annotations
 
 import html
-import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import requests
 
+from tests.fakes.consent import press, scope_boxes
 from tests.fakes.strava_wire import Clock
 from tests.fakes.wire import Call, Reply, json_reply
 
@@ -151,22 +151,10 @@ class IntervalsOAuthServer:
 
 def consent(authorization_url: str, *, approve: bool = True, untick: Iterable[str] = ()) -> str:
     """Open the consent page, untick ``untick``, press Approve (or Decline); the redirect."""
-    dropped = set(untick)
     with requests.Session() as http:
         page = http.get(authorization_url, timeout=10, allow_redirects=False)
-        if page.status_code != 200:
-            raise AssertionError(f"consent page refused: {page.status_code} {page.text}")
-        found = re.search(r'name="consent" value="([^"]+)"', page.text)
-        assert found is not None, page.text
-        ticked = re.findall(r'name="scope" value="([^"]+)" checked', page.text)
-        form = [("consent", found[1]), *(("scope", s) for s in ticked if s not in dropped)]
-        form.append(("decision", "approve" if approve else "decline"))
-        answer = http.post(
-            urljoin(authorization_url, AUTHORIZE), data=form, timeout=10, allow_redirects=False
-        )
-        if answer.status_code != 302:
-            raise AssertionError(f"consent refused: {answer.status_code} {answer.text}")
-        return str(answer.headers["Location"])
+        decision = "approve" if approve else "decline"
+        return press(http, page, urljoin(authorization_url, AUTHORIZE), decision, untick)
 
 
 def _redirect(uri: str, query: dict[str, str]) -> Reply:
@@ -175,11 +163,7 @@ def _redirect(uri: str, query: dict[str, str]) -> Reply:
 
 
 def _consent_page(consent: str, scopes: tuple[str, ...], withheld: set[str], who: str) -> Reply:
-    boxes = "".join(
-        f'<li><label><input type="checkbox" name="scope" value="{html.escape(s)}"'
-        f"{'' if s in withheld else ' checked'}> {html.escape(s)}</label></li>"
-        for s in scopes
-    )
+    boxes = scope_boxes(scopes, withheld)
     body = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

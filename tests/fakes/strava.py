@@ -18,6 +18,7 @@ from typing import Any
 
 import requests
 
+from tests.fakes.consent import press
 from tests.fakes.google import Matcher
 from tests.fakes.server import LoopbackServer
 from tests.fakes.strava_api import LEGACY_TYPES, Athlete, Json, StravaData
@@ -210,20 +211,8 @@ class FakeStrava:
             page = http.get(authorization_url, timeout=10, allow_redirects=False)
             if page.status_code == 302:  # approval_prompt=auto and nothing new to grant
                 return page.headers["Location"]
-            if page.status_code != 200:
-                raise AssertionError(f"consent page refused: {page.status_code} {page.text}")
-            consent = re.search(r'name="consent" value="([^"]+)"', page.text)
-            assert consent is not None, page.text
-            ticked = re.findall(r'name="scope" value="([^"]+)" checked', page.text)
-            form = [("consent", consent[1]), *(("scope", s) for s in ticked)]
-            form.append(("decision", "authorize" if allow else "cancel"))
-            answer = http.post(
-                self.url + "/oauth/accept_application", data=form, timeout=10,
-                allow_redirects=False,
-            )  # fmt: skip
-            if answer.status_code != 302:
-                raise AssertionError(f"consent refused: {answer.status_code} {answer.text}")
-            return answer.headers["Location"]
+            decision = "authorize" if allow else "cancel"
+            return press(http, page, self.url + "/oauth/accept_application", decision)
 
     def issue_token(
         self, athlete_id: int | None = None, scopes: Sequence[str] = ("activity:read_all",)

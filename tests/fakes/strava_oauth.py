@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from tests.fakes.consent import scope_boxes
 from tests.fakes.strava_wire import Clock, StravaError, bearer
 from tests.fakes.wire import Call, Reply, json_reply
 
@@ -261,12 +262,7 @@ def _redirect(uri: str, query: dict[str, str]) -> Reply:
 def _consent_page(
     consent: str, scopes: tuple[str, ...], withheld: set[str], athlete: dict[str, Any]
 ) -> Reply:
-    boxes = "".join(
-        f'<li><label><input type="checkbox" name="scope" value="{html.escape(s)}"'
-        f"{'' if s in withheld else ' checked'}> {html.escape(s)}</label></li>"
-        for s in scopes
-        if s != "read"
-    )
+    boxes = scope_boxes((s for s in scopes if s != "read"), withheld)
     who = html.escape(f"{athlete['firstname']} {athlete['lastname']}")
     body = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
