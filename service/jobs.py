@@ -23,6 +23,7 @@ from service.db import Database
 from service.lease import Lease
 from service.models import Runner, utcnow
 from service.platform_jobs import (
+    LOCKED_RETRY_S,
     PUBLISH_PRIORITY,
     PlatformTasks,
     connected_runners,
@@ -41,7 +42,6 @@ QUEUE_NAME = "runstrength"
 EXTENSION = "runstrength.jobs"
 DEBOUNCE_S = 5.0  # changes within this long after the first one share a single publish
 PENDING_TTL_S = 900.0  # a pending mark whose job was lost stops blocking after this long
-LOCKED_RETRY_S = 5.0  # a job whose runner is being published comes back after this long
 UPSTREAM_RETRIES, UPSTREAM_DELAY_S, UPSTREAM_BACKOFF = 4, 30, 2  # waits 30, 60, 120, 240 s
 SWEEP_MINUTES = "*/15"  # every connected runner is published this often (Google-side edits)
 MAX_POLL_S = 2.0  # an idle SQLite queue is polled at least this often

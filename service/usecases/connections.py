@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session as DbSession
 
 from service.models import Runner
 from service.settings import Settings
-from service.usecases.google_connection import CONNECTED, google_connection
+from service.usecases.google_connection import google_connection
+from service.usecases.grants import CONNECTED
 from service.usecases.intervals_connection import intervals_connection
 from service.usecases.strava_connection import strava_connection
 

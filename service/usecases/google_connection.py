@@ -12,16 +12,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session as DbSession
 
 from integrations.calendar.google import GoogleCalendar
-from integrations.errors import AuthExpired, IntegrationError
+from integrations.errors import IntegrationError
 from integrations.google.oauth import CALENDAR_SCOPE, GoogleOAuth, OAuthEndpoints
 from integrations.types import TokenSet
 from service.crypto import SealBroken, Sealer
 from service.models import Connection, RemoteEvent, utcnow
 from service.settings import Settings
+from service.usecases.grants import CONNECTED, fresh_tokens
 from service.usecases.oauth_states import ConnectFailed, remember_state, take_state
 
 PROVIDER = "google_calendar"
-CONNECTED, NEEDS_RECONNECT = "connected", "needs_reconnect"
 REFRESH_MARGIN = timedelta(minutes=5)  # refresh a little before Google's expiry
 
 
@@ -118,23 +118,11 @@ def fresh_grant(
 
     AuthExpired (revoked, expired, testing-mode 7-day limit) marks the connection and re-raises.
     """
-    sealer = Sealer.from_settings(settings)
-    if connection.grant is None or connection.state != CONNECTED:
-        raise AuthExpired("the Google connection needs to be made again")
-    grant = sealer.open(connection.grant)
-    if grant.expires_at is not None and grant.expires_at - REFRESH_MARGIN > now:
-        return grant
-    if not grant.refresh_token:
-        mark_needs_reconnect(db, connection, "Google gave no refresh token: connect again")
-        raise AuthExpired("no refresh token")
-    try:
-        fresh = oauth_client(settings, session).refresh(grant.refresh_token, now)
-    except AuthExpired as exc:
-        mark_needs_reconnect(db, connection, f"Google refused the stored grant ({exc})")
-        raise
-    connection.grant = sealer.seal(fresh)
-    db.flush()
-    return fresh
+    client = oauth_client(settings, session)
+    return fresh_tokens(
+        db, connection, settings, now, service="Google", margin=REFRESH_MARGIN,
+        refresh=lambda grant: client.refresh(grant.refresh_token or "", now),
+    )  # fmt: skip
 
 
 REMINDER_CHOICES = (0, 5, 10, 15, 30, 60, 120)
@@ -145,12 +133,6 @@ def set_reminder(db: DbSession, connection: Connection, minutes: int) -> None:
     if minutes not in REMINDER_CHOICES:
         raise ConnectFailed(f"choose one of {', '.join(map(str, REMINDER_CHOICES))} minutes")
     connection.reminder_minutes = minutes
-    db.flush()
-
-
-def mark_needs_reconnect(db: DbSession, connection: Connection, reason: str) -> None:
-    """Stop publishing until the runner connects again, and say why."""
-    connection.state, connection.last_error = NEEDS_RECONNECT, reason
     db.flush()
 
 

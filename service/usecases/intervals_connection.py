@@ -23,11 +23,11 @@ from integrations.types import PlannedRun, TokenSet
 from service.crypto import Sealer
 from service.models import Connection, PlannedRunRecord, RemoteEvent, Runner
 from service.settings import Settings
+from service.usecases.grants import CONNECTED
 from service.usecases.oauth_states import ConnectFailed
 from service.usecases.runners import mark_plan_changed
 
 PROVIDER = SOURCE  # "intervals_icu"
-CONNECTED, NEEDS_RECONNECT = "connected", "needs_reconnect"
 OWN_ATHLETE = "0"  # intervals.icu's name for the key's own athlete
 MAX_KEY_LENGTH = 200
 
@@ -114,12 +114,6 @@ def connect(
     db.add(connection)
     db.flush()
     return connection
-
-
-def mark_needs_reconnect(db: DbSession, connection: Connection, reason: str) -> None:
-    """Stop using the key until the runner enters one again, and say why."""
-    connection.state, connection.last_error = NEEDS_RECONNECT, reason
-    db.flush()
 
 
 def push_enabled(connection: Connection) -> bool:

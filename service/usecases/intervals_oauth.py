@@ -25,7 +25,8 @@ from service.crypto import Sealer
 from service.db import Database
 from service.models import Connection
 from service.settings import Settings
-from service.usecases.intervals_connection import CONNECTED, PROVIDER, intervals_connection
+from service.usecases.grants import CONNECTED
+from service.usecases.intervals_connection import PROVIDER, intervals_connection
 from service.usecases.oauth_states import ConnectFailed, remember_state, take_state
 
 SCOPE = f"{ACTIVITY_READ},{CALENDAR_WRITE}"  # WRITE lets us read planned workouts too

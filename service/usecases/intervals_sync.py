@@ -6,7 +6,6 @@ Network calls happen outside database transactions; each write is its own short 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,14 +26,13 @@ from service.db import Database
 from service.models import Connection, PlannedRunRecord, RemoteEvent, Runner
 from service.settings import Settings
 from service.usecases.activity_sources import ingest
+from service.usecases.grants import CONNECTED, mark_needs_reconnect
 from service.usecases.intervals_connection import (
-    CONNECTED,
     intervals_client,
     intervals_connection,
-    mark_needs_reconnect,
     push_enabled,
 )
-from service.usecases.publish_plan import feed_window, window_events
+from service.usecases.publish_plan import feed_window, shown_digest, window_events
 from service.usecases.runners import mark_plan_changed
 
 BACKFILL = timedelta(weeks=16)  # the first sync reads this far back, as the planner looks
@@ -104,14 +102,10 @@ def sync_intervals(
     try:
         read = target.client.activities(oldest, target.today + timedelta(days=1))
         planned = target.client.planned_runs(target.today, target.today + PLANNED_AHEAD)
-    except AuthExpired as exc:
-        with db.session() as s:
-            reason = f"intervals.icu refused our access ({exc})"
-            mark_needs_reconnect(s, s.get_one(Connection, target.connection_id), reason)
-        return IntervalsReport(state=NEEDS_RECONNECT, detail=str(exc))
     except IntegrationError as exc:
-        with db.session() as s:
-            s.get_one(Connection, target.connection_id).last_error = str(exc)
+        _record_failure(db, target.connection_id, exc)
+        if isinstance(exc, AuthExpired):
+            return IntervalsReport(state=NEEDS_RECONNECT, detail=str(exc))
         raise
     return _store(db, runner_id, target, read, planned, now=now)
 
@@ -246,14 +240,10 @@ def push_intervals(
             push.client.upsert_events(push.upsert, push.timezone)
         if push.gone:
             push.client.delete_events(push.gone)
-    except AuthExpired as exc:
-        with db.session() as s:
-            reason = f"intervals.icu refused our access ({exc})"
-            mark_needs_reconnect(s, s.get_one(Connection, push.connection_id), reason)
-        return PushReport(state=NEEDS_RECONNECT, detail=str(exc))
     except IntegrationError as exc:
-        with db.session() as s:
-            s.get_one(Connection, push.connection_id).last_error = str(exc)
+        _record_failure(db, push.connection_id, exc)
+        if isinstance(exc, AuthExpired):
+            return PushReport(state=NEEDS_RECONNECT, detail=str(exc))
         raise
     with db.session() as s:
         _record_push(s, push)
@@ -310,6 +300,16 @@ def _sent(connection_id: int) -> Select[RemoteEvent]:
     return select(RemoteEvent).where(RemoteEvent.connection_id == connection_id)
 
 
+def _record_failure(db: Database, connection_id: int, exc: IntegrationError) -> None:
+    """Note on the connection why intervals.icu failed: a refused grant waits for a reconnect."""
+    with db.session() as s:
+        connection = s.get_one(Connection, connection_id)
+        if isinstance(exc, AuthExpired):
+            mark_needs_reconnect(s, connection, f"intervals.icu refused our access ({exc})")
+        else:
+            connection.last_error = str(exc)
+
+
 def _hash_of(sent: dict[str, RemoteEvent], uid: str) -> str | None:
     row = sent.get(uid)
     return None if row is None else row.content_hash
@@ -317,12 +317,4 @@ def _hash_of(sent: dict[str, RemoteEvent], uid: str) -> str | None:
 
 def _pushed_hash(event: CalendarEvent, timezone: str) -> str:
     """A digest of what intervals.icu shows of one session."""
-    shown = (
-        event.start.astimezone(UTC).isoformat(),
-        event.end.astimezone(UTC).isoformat(),
-        timezone,
-        event.summary,
-        event.description,
-        ",".join(event.categories),
-    )
-    return hashlib.sha256("\x1f".join(shown).encode("utf-8")).hexdigest()
+    return shown_digest(event, timezone, ",".join(event.categories))

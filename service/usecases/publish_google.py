@@ -8,10 +8,9 @@ stopped anywhere is finished by the next one without duplicates or orphans.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import requests
@@ -31,14 +30,10 @@ from service.crypto import SealBroken
 from service.db import Database
 from service.models import Connection, RemoteEvent, Runner
 from service.settings import Settings
-from service.usecases.google_connection import (
-    CONNECTED,
-    fresh_grant,
-    google_connection,
-    mark_needs_reconnect,
-)
+from service.usecases.google_connection import fresh_grant, google_connection
 from service.usecases.google_sync import ReadBack, read_back
-from service.usecases.publish_plan import feed_window, window_events
+from service.usecases.grants import CONNECTED, mark_needs_reconnect
+from service.usecases.publish_plan import feed_window, shown_digest, window_events
 
 CALENDAR_NAME = "runstrength"
 BATCH_SIZE = 50  # Google allows 1000 calls per batch; 50 keeps one failure small
@@ -77,15 +72,7 @@ class Written:
 
 def content_hash(event: CalendarEvent, timezone: str, reminder_minutes: int) -> str:
     """A digest of everything Google shows for the event: times, zone, text, reminder."""
-    shown = (
-        event.start.astimezone(UTC).isoformat(),
-        event.end.astimezone(UTC).isoformat(),
-        timezone,
-        event.summary,
-        event.description,
-        str(reminder_minutes),
-    )
-    return hashlib.sha256("\x1f".join(shown).encode("utf-8")).hexdigest()
+    return shown_digest(event, timezone, str(reminder_minutes))
 
 
 def plan_changes(

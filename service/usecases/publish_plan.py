@@ -107,6 +107,20 @@ def render_feed(
         events = events[max(1, len(events) // 10) :]
 
 
+def shown_digest(event: CalendarEvent, timezone: str, *extra: str) -> str:
+    """A digest of what a calendar shows of one session (times, zone, text, and ``extra``), so
+    an unchanged session is never written again."""
+    shown = (
+        event.start.astimezone(UTC).isoformat(),
+        event.end.astimezone(UTC).isoformat(),
+        timezone,
+        event.summary,
+        event.description,
+        *extra,
+    )
+    return hashlib.sha256("\x1f".join(shown).encode("utf-8")).hexdigest()
+
+
 def window_events(
     db: DbSession, runner: Runner, *, base_url: str, today: date, now: datetime
 ) -> list[CalendarEvent]:

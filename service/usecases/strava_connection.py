@@ -11,14 +11,15 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
-from integrations.errors import AuthExpired, IntegrationError
+from integrations.errors import IntegrationError
 from integrations.strava.oauth import READ, READ_ALL, StravaEndpoints, StravaGrant, StravaOAuth
 from integrations.types import TokenSet
 from service.crypto import SealBroken, Sealer
 from service.models import Connection, Runner
 from service.settings import Settings
 from service.usecases.activity_sources import remove_all_from_source
-from service.usecases.google_connection import CONNECTED, Consent, mark_needs_reconnect
+from service.usecases.google_connection import Consent
+from service.usecases.grants import CONNECTED, fresh_tokens
 from service.usecases.oauth_states import ConnectFailed, remember_state, take_state
 
 PROVIDER = "strava"
@@ -141,25 +142,11 @@ def fresh_grant(
 
     AuthExpired marks the connection for reconnection and re-raises.
     """
-    sealer = Sealer.from_settings(settings)
-    if connection.grant is None or connection.state != CONNECTED:
-        raise AuthExpired("the Strava connection needs to be made again")
-    grant = sealer.open(connection.grant)
-    if not force and grant.expires_at is not None and grant.expires_at - REFRESH_MARGIN > now:
-        return grant
-    if not grant.refresh_token:
-        mark_needs_reconnect(db, connection, "Strava gave no refresh token: connect again")
-        raise AuthExpired("no refresh token")
-    try:
-        fresh = oauth_client(settings, session).refresh(
-            grant.refresh_token, now, scopes=grant.scopes
-        )
-    except AuthExpired as exc:
-        mark_needs_reconnect(db, connection, f"Strava refused the stored grant ({exc})")
-        raise
-    connection.grant = sealer.seal(fresh)
-    db.flush()
-    return fresh
+    client = oauth_client(settings, session)
+    return fresh_tokens(
+        db, connection, settings, now, service="Strava", margin=REFRESH_MARGIN, force=force,
+        refresh=lambda grant: client.refresh(grant.refresh_token or "", now, scopes=grant.scopes),
+    )  # fmt: skip
 
 
 def disconnect(

@@ -21,7 +21,7 @@ from service.db import Database
 from service.models import Activity, ActivitySource, Connection, Runner, utcnow
 from service.settings import Settings
 from service.usecases.activity_sources import ingest, remove_from_source, source_link
-from service.usecases.google_connection import mark_needs_reconnect
+from service.usecases.grants import mark_needs_reconnect
 from service.usecases.strava_connection import (
     connection_of_athlete,
     endpoints,

@@ -20,7 +20,8 @@ from service import db as dbmod
 from service.app import create_app, runtime
 from service.crypto import Sealer
 from service.models import Connection, OAuthState, utcnow
-from service.usecases.google_connection import NEEDS_RECONNECT, fresh_grant, google_connection
+from service.usecases.google_connection import fresh_grant, google_connection
+from service.usecases.grants import NEEDS_RECONNECT
 from tests.fakes.google import FakeGoogle
 from tests.service.web.conftest import Member, sign_up
 
